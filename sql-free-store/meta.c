@@ -1,0 +1,98 @@
+/*
+ * Metadata encoding: a version byte, then fixed-order fields written with
+ * br_buf_put_*. New fields are appended in a new version; a reader refuses
+ * versions it does not know rather than guessing.
+ */
+#include "meta.h"
+
+#include <errno.h>
+#include <string.h>
+
+#define META_VERSION 1
+
+static void put_party(br_buf_t *b, const br_rec_party_t *p)
+{
+    br_buf_put_str(b, p->refci);
+    br_buf_put_str(b, p->device);
+    br_buf_put_str(b, p->addr);
+    br_buf_put_str(b, p->cluster);
+    br_buf_put_str(b, p->guid);
+    br_buf_put_u8(b, p->payload_type);
+    br_buf_put_u8(b, p->present);
+    br_buf_put_u64le(b, p->packets);
+    br_buf_put_u64le(b, p->lost);
+    br_buf_put_u64le(b, p->dropped);
+}
+
+static void get_party(br_reader_t *r, br_rec_party_t *p)
+{
+    br_get_str(r, p->refci, sizeof p->refci);
+    br_get_str(r, p->device, sizeof p->device);
+    br_get_str(r, p->addr, sizeof p->addr);
+    br_get_str(r, p->cluster, sizeof p->cluster);
+    br_get_str(r, p->guid, sizeof p->guid);
+    p->payload_type = br_get_u8(r);
+    p->present = br_get_u8(r);
+    p->packets = br_get_u64le(r);
+    p->lost = br_get_u64le(r);
+    p->dropped = br_get_u64le(r);
+}
+
+int br_meta_encode(const br_rec_meta_t *m, br_buf_t *b)
+{
+    br_buf_put_u8(b, META_VERSION);
+    br_buf_put_str(b, m->id);
+    br_buf_put_u8(b, m->state);
+    br_buf_put_u64le(b, (uint64_t)m->start_us);
+    br_buf_put_u64le(b, (uint64_t)m->end_us);
+    br_buf_put_u32le(b, m->sample_rate);
+    br_buf_put_u64le(b, m->frames);
+    br_buf_put_u32le(b, m->segments);
+    br_buf_put_str(b, m->session_id);
+    put_party(b, &m->near);
+    put_party(b, &m->far);
+    return b->failed ? -ENOMEM : 0;
+}
+
+int br_meta_decode(const uint8_t *data, size_t len, br_rec_meta_t *m)
+{
+    br_reader_t r;
+
+    memset(m, 0, sizeof *m);
+    br_reader_init(&r, data, len);
+    if (br_get_u8(&r) != META_VERSION)
+        return -EPROTO;
+    br_get_str(&r, m->id, sizeof m->id);
+    m->state = br_get_u8(&r);
+    m->start_us = (int64_t)br_get_u64le(&r);
+    m->end_us = (int64_t)br_get_u64le(&r);
+    m->sample_rate = br_get_u32le(&r);
+    m->frames = br_get_u64le(&r);
+    m->segments = br_get_u32le(&r);
+    br_get_str(&r, m->session_id, sizeof m->session_id);
+    get_party(&r, &m->near);
+    get_party(&r, &m->far);
+    if (r.failed || r.left != 0 || m->state > BR_REC_RECOVERED || m->sample_rate == 0 ||
+        m->sample_rate > 48000)
+        return -EPROTO;
+    return 0;
+}
+
+const char *br_rec_state_name(uint8_t state)
+{
+    switch (state) {
+    case BR_REC_RECORDING:
+        return "recording";
+    case BR_REC_SEALED:
+        return "sealed";
+    case BR_REC_RECOVERED:
+        return "recovered";
+    default:
+        return "unknown";
+    }
+}
+
+uint64_t br_meta_duration_ms(const br_rec_meta_t *m)
+{
+    return m->sample_rate ? m->frames * 1000 / m->sample_rate : 0;
+}

@@ -1,0 +1,55 @@
+/*
+ * Recording metadata: what bibrec knows about one recorded call leg pair.
+ * It is personal data (phone numbers, device names), so it is only ever
+ * stored encrypted under the recording's data key; this module turns it into
+ * bytes and back, and checks everything it reads from disk.
+ */
+#ifndef BR_META_H
+#define BR_META_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+
+#define BR_ID_LEN 20 /* hex chars: 12 of creation time in ms, 8 random */
+#define BR_META_STR 96
+
+enum br_rec_state { BR_REC_RECORDING = 0, BR_REC_SEALED = 1, BR_REC_RECOVERED = 2 };
+
+/* One side of the call as CUCM described it, plus what its RTP looked like. */
+typedef struct br_rec_party {
+    char refci[24];
+    char device[BR_META_STR];
+    char addr[BR_META_STR]; /* DN for the near end, number for the far end */
+    char cluster[BR_META_STR];
+    char guid[40];
+    uint8_t payload_type;   /* RTP payload type in use (0 PCMU, 8 PCMA) */
+    uint8_t present;        /* a leg for this side was seen */
+    uint64_t packets;       /* RTP packets accepted */
+    uint64_t lost;          /* from sequence numbers (RFC 3550 A.3) */
+    uint64_t dropped;       /* malformed, wrong payload type, too late */
+} br_rec_party_t;
+
+typedef struct br_rec_meta {
+    char id[BR_ID_LEN + 1];
+    uint8_t state;           /* enum br_rec_state */
+    int64_t start_us;        /* wall clock, µs since the epoch */
+    int64_t end_us;
+    uint32_t sample_rate;    /* of the stored audio */
+    uint64_t frames;         /* stereo frames stored: duration = frames / rate */
+    uint32_t segments;
+    char session_id[40];
+    br_rec_party_t near, far;
+} br_rec_meta_t;
+
+int br_meta_encode(const br_rec_meta_t *m, br_buf_t *out);
+/* Returns 0 or -EPROTO on anything malformed (wrong version, short, strings
+ * too long). */
+int br_meta_decode(const uint8_t *data, size_t len, br_rec_meta_t *m);
+
+const char *br_rec_state_name(uint8_t state);
+/* Duration in milliseconds from the stored frame count. */
+uint64_t br_meta_duration_ms(const br_rec_meta_t *m);
+
+#endif

@@ -1,0 +1,824 @@
+/*
+ * LevelDB-backed recording store; see store.h for the key layout and the
+ * chain. Writes of a running call go to LevelDB without fsync (the log is
+ * appended in order, so a crash keeps a prefix of the segments), while the
+ * records that finish something (the first metadata, the seal) are synced.
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <leveldb/c.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/log.h"
+#include "common/util.h"
+
+#define SEAL_VERSION 1
+#define META_BLOB_VERSION 1
+#define SEG_HDR (BR_HASH_LEN + BR_NONCE_LEN)
+#define KEY_MAX 64
+
+struct br_store {
+    leveldb_t *db;
+    leveldb_options_t *options;
+    leveldb_readoptions_t *ropts;
+    leveldb_writeoptions_t *wopts;      /* no sync: segments */
+    leveldb_writeoptions_t *wopts_sync; /* sync: meta at start, seal */
+    int have_key;
+    br_master_key_t mk;
+};
+
+struct br_rec_writer {
+    br_store_t *st;
+    char id[BR_ID_LEN + 1];
+    br_aead_t *aead;
+    uint8_t link[BR_HASH_LEN];
+    uint32_t segments;
+    br_buf_t scratch;
+};
+
+static int map_leveldb_error(char *err)
+{
+    int rc = -EIO;
+    if (!err)
+        return 0;
+    if (strstr(err, "lock") || strstr(err, "LOCK"))
+        rc = -EBUSY;
+    else if (strstr(err, "Corruption"))
+        rc = -EPROTO;
+    else if (strstr(err, "No space"))
+        rc = -ENOSPC;
+    br_debug("leveldb: %s", err);
+    leveldb_free(err);
+    return rc;
+}
+
+int br_store_open(br_store_t **out, const char *path, const br_master_key_t *mk)
+{
+    char dbpath[4096];
+    char *err = NULL;
+    br_store_t *st;
+    int rc;
+
+    *out = NULL;
+    if (mkdir(path, 0700) < 0 && errno != EEXIST)
+        return -errno;
+    if ((size_t)snprintf(dbpath, sizeof dbpath, "%s/db", path) >= sizeof dbpath)
+        return -ENAMETOOLONG;
+    st = calloc(1, sizeof *st);
+    if (!st)
+        return -ENOMEM;
+    st->options = leveldb_options_create();
+    leveldb_options_set_create_if_missing(st->options, 1);
+    /* Values are ciphertext: compression would only cost CPU. */
+    leveldb_options_set_compression(st->options, leveldb_no_compression);
+    leveldb_options_set_paranoid_checks(st->options, 1);
+    st->ropts = leveldb_readoptions_create();
+    leveldb_readoptions_set_verify_checksums(st->ropts, 1);
+    st->wopts = leveldb_writeoptions_create();
+    st->wopts_sync = leveldb_writeoptions_create();
+    leveldb_writeoptions_set_sync(st->wopts_sync, 1);
+    st->db = leveldb_open(st->options, dbpath, &err);
+    if (err) {
+        rc = map_leveldb_error(err);
+        br_store_close(st);
+        return rc;
+    }
+    if (mk) {
+        st->mk = *mk;
+        st->have_key = 1;
+    }
+    *out = st;
+    return 0;
+}
+
+void br_store_close(br_store_t *st)
+{
+    if (!st)
+        return;
+    if (st->db)
+        leveldb_close(st->db);
+    leveldb_options_destroy(st->options);
+    leveldb_readoptions_destroy(st->ropts);
+    leveldb_writeoptions_destroy(st->wopts);
+    leveldb_writeoptions_destroy(st->wopts_sync);
+    explicit_bzero(&st->mk, sizeof st->mk);
+    free(st);
+}
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static size_t rec_key(char *out, const char *id, const char *what)
+{
+    return (size_t)snprintf(out, KEY_MAX, "rec/%s/%s", id, what);
+}
+
+static size_t seg_key(char *out, const char *id, uint32_t n)
+{
+    return (size_t)snprintf(out, KEY_MAX, "rec/%s/seg/%08" PRIu32, id, n);
+}
+
+static int db_put(br_store_t *st, const char *key, size_t klen, const void *val, size_t vlen,
+                  int sync)
+{
+    char *err = NULL;
+    leveldb_put(st->db, sync ? st->wopts_sync : st->wopts, key, klen, val, vlen, &err);
+    return map_leveldb_error(err);
+}
+
+/* Returns a malloc'd value (free with leveldb_free), NULL with *rc = -ENOENT
+ * when absent. */
+static char *db_get(br_store_t *st, const char *key, size_t klen, size_t *vlen, int *rc)
+{
+    char *err = NULL;
+    char *v = leveldb_get(st->db, st->ropts, key, klen, vlen, &err);
+    *rc = map_leveldb_error(err);
+    if (*rc == 0 && !v)
+        *rc = -ENOENT;
+    return v;
+}
+
+static void chain_start(const char *id, uint8_t out[BR_HASH_LEN])
+{
+    static const char label[] = "bibrec chain v1";
+    struct br_iov p[2] = { { label, sizeof label - 1 }, { id, strlen(id) } };
+    br_sha256(p, 2, out);
+}
+
+static void chain_next(const uint8_t prev[BR_HASH_LEN], const void *blob, size_t len,
+                       uint8_t out[BR_HASH_LEN])
+{
+    uint8_t h[BR_HASH_LEN];
+    struct br_iov one = { blob, len };
+    struct br_iov two[2] = { { prev, BR_HASH_LEN }, { h, BR_HASH_LEN } };
+    br_sha256(&one, 1, h);
+    br_sha256(two, 2, out);
+}
+
+static int valid_id(const char *id)
+{
+    if (strlen(id) != BR_ID_LEN)
+        return 0;
+    for (int i = 0; i < BR_ID_LEN; i++)
+        if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f')))
+            return 0;
+    return 1;
+}
+
+static void seg_aad(uint8_t *aad, const char *id, uint32_t n, const uint8_t prev[BR_HASH_LEN])
+{
+    memcpy(aad, id, BR_ID_LEN);
+    for (int i = 0; i < 4; i++)
+        aad[BR_ID_LEN + i] = (uint8_t)(n >> (8 * i));
+    memcpy(aad + BR_ID_LEN + 4, prev, BR_HASH_LEN);
+}
+#define SEG_AAD_LEN (BR_ID_LEN + 4 + BR_HASH_LEN)
+
+static int load_data_key(br_store_t *st, const char *id, br_aead_t **out)
+{
+    char key[KEY_MAX];
+    uint8_t dk[BR_KEY_LEN];
+    size_t klen = (size_t)snprintf(key, sizeof key, "key/%s", id), vlen;
+    char *v;
+    int rc;
+
+    *out = NULL;
+    if (!st->have_key)
+        return -ENOKEY;
+    v = db_get(st, key, klen, &vlen, &rc);
+    if (!v)
+        return rc == -ENOENT ? -ENOKEY : rc;
+    rc = br_key_unwrap(&st->mk, (uint8_t *)v, vlen, id, BR_ID_LEN, dk);
+    leveldb_free(v);
+    if (rc == 0)
+        rc = br_aead_new(out, dk);
+    explicit_bzero(dk, sizeof dk);
+    return rc;
+}
+
+/* Meta blob: [version 1][nonce 12][ciphertext+tag], AAD = "meta" || id. */
+static int write_meta(br_store_t *st, br_aead_t *aead, const br_rec_meta_t *m, br_buf_t *scratch,
+                      int sync)
+{
+    br_buf_t plain;
+    uint8_t aad[4 + BR_ID_LEN];
+    char key[KEY_MAX];
+    size_t klen;
+    int rc;
+
+    br_buf_init(&plain);
+    rc = br_meta_encode(m, &plain);
+    if (rc < 0)
+        goto out;
+    br_buf_reset(scratch);
+    rc = br_buf_reserve(scratch, 1 + BR_NONCE_LEN + plain.len + BR_TAG_LEN);
+    if (rc < 0)
+        goto out;
+    scratch->data[0] = META_BLOB_VERSION;
+    rc = br_random_nonce(scratch->data + 1, BR_NONCE_LEN);
+    if (rc < 0)
+        goto out;
+    memcpy(aad, "meta", 4);
+    memcpy(aad + 4, m->id, BR_ID_LEN);
+    rc = br_aead_seal(aead, scratch->data + 1, aad, sizeof aad, plain.data, plain.len,
+                      scratch->data + 1 + BR_NONCE_LEN);
+    if (rc < 0)
+        goto out;
+    scratch->len = 1 + BR_NONCE_LEN + plain.len + BR_TAG_LEN;
+    klen = rec_key(key, m->id, "meta");
+    rc = db_put(st, key, klen, scratch->data, scratch->len, sync);
+out:
+    br_buf_free(&plain);
+    return rc;
+}
+
+static int decrypt_meta(br_aead_t *aead, const char *id, const uint8_t *v, size_t vlen,
+                        br_rec_meta_t *m)
+{
+    uint8_t aad[4 + BR_ID_LEN];
+    uint8_t *plain;
+    size_t plen;
+    int rc;
+
+    if (vlen < 1 + BR_NONCE_LEN + BR_TAG_LEN || v[0] != META_BLOB_VERSION)
+        return -EPROTO;
+    plen = vlen - 1 - BR_NONCE_LEN - BR_TAG_LEN;
+    plain = malloc(plen ? plen : 1);
+    if (!plain)
+        return -ENOMEM;
+    memcpy(aad, "meta", 4);
+    memcpy(aad + 4, id, BR_ID_LEN);
+    rc = br_aead_open(aead, v + 1, aad, sizeof aad, v + 1 + BR_NONCE_LEN, vlen - 1 - BR_NONCE_LEN,
+                      plain);
+    if (rc == 0)
+        rc = br_meta_decode(plain, plen, m);
+    if (rc == 0 && strcmp(m->id, id) != 0)
+        rc = -EPROTO;
+    free(plain);
+    return rc;
+}
+
+/* ---- writing ------------------------------------------------------------ */
+
+static int make_id(char *id)
+{
+    uint8_t rnd[4];
+    uint64_t ms = (uint64_t)br_now_us() / 1000;
+    int rc = br_random_nonce(rnd, sizeof rnd);
+    if (rc < 0)
+        return rc;
+    snprintf(id, BR_ID_LEN + 1, "%012" PRIx64 "%02x%02x%02x%02x", ms & UINT64_C(0xffffffffffff), rnd[0],
+             rnd[1], rnd[2], rnd[3]);
+    return 0;
+}
+
+int br_rec_create(br_store_t *st, br_rec_meta_t *meta, br_rec_writer_t **out)
+{
+    uint8_t dk[BR_KEY_LEN], wrapped[BR_WRAPPED_KEY_LEN];
+    char key[KEY_MAX];
+    br_rec_writer_t *w;
+    size_t klen;
+    int rc;
+
+    *out = NULL;
+    if (!st->have_key)
+        return -ENOKEY;
+    w = calloc(1, sizeof *w);
+    if (!w)
+        return -ENOMEM;
+    w->st = st;
+    br_buf_init(&w->scratch);
+    rc = make_id(meta->id);
+    if (rc < 0)
+        goto fail;
+    memcpy(w->id, meta->id, BR_ID_LEN + 1);
+    rc = br_random_key(dk, sizeof dk);
+    if (rc < 0)
+        goto fail;
+    rc = br_key_wrap(&st->mk, dk, w->id, BR_ID_LEN, wrapped);
+    if (rc < 0)
+        goto fail;
+    rc = br_aead_new(&w->aead, dk);
+    if (rc < 0)
+        goto fail;
+    klen = (size_t)snprintf(key, sizeof key, "key/%s", w->id);
+    rc = db_put(st, key, klen, wrapped, sizeof wrapped, 0);
+    if (rc < 0)
+        goto fail;
+    meta->state = BR_REC_RECORDING;
+    rc = write_meta(st, w->aead, meta, &w->scratch, 1);
+    if (rc < 0)
+        goto fail;
+    chain_start(w->id, w->link);
+    explicit_bzero(dk, sizeof dk);
+    *out = w;
+    return 0;
+fail:
+    explicit_bzero(dk, sizeof dk);
+    br_aead_free(w->aead);
+    br_buf_free(&w->scratch);
+    free(w);
+    return rc;
+}
+
+int br_rec_write_segment(br_rec_writer_t *w, const uint8_t *audio, size_t len)
+{
+    uint8_t aad[SEG_AAD_LEN];
+    uint8_t *v;
+    char key[KEY_MAX];
+    size_t klen, vlen = SEG_HDR + len + BR_TAG_LEN;
+    int rc;
+
+    br_buf_reset(&w->scratch);
+    rc = br_buf_reserve(&w->scratch, vlen);
+    if (rc < 0)
+        return rc;
+    v = w->scratch.data;
+    rc = br_random_nonce(v + BR_HASH_LEN, BR_NONCE_LEN);
+    if (rc < 0)
+        return rc;
+    seg_aad(aad, w->id, w->segments, w->link);
+    rc = br_aead_seal(w->aead, v + BR_HASH_LEN, aad, sizeof aad, audio, len, v + SEG_HDR);
+    if (rc < 0)
+        return rc;
+    chain_next(w->link, v + BR_HASH_LEN, vlen - BR_HASH_LEN, v);
+    klen = seg_key(key, w->id, w->segments);
+    rc = db_put(w->st, key, klen, v, vlen, 0);
+    if (rc < 0)
+        return rc;
+    memcpy(w->link, v, BR_HASH_LEN);
+    w->segments++;
+    return 0;
+}
+
+static void rec_writer_free(br_rec_writer_t *w)
+{
+    if (!w)
+        return;
+    br_aead_free(w->aead);
+    br_buf_free(&w->scratch);
+    free(w);
+}
+
+/* Writes the seal: [version][segments u32][final hash 32][time u64]. */
+static int write_seal(br_store_t *st, const char *id, uint32_t segments,
+                      const uint8_t link[BR_HASH_LEN])
+{
+    char key[KEY_MAX];
+    size_t klen, vlen;
+    uint8_t final[BR_HASH_LEN];
+    char *meta;
+    br_buf_t b;
+    int rc;
+
+    klen = rec_key(key, id, "meta");
+    meta = db_get(st, key, klen, &vlen, &rc);
+    if (!meta)
+        return rc;
+    chain_next(link, meta, vlen, final);
+    leveldb_free(meta);
+    br_buf_init(&b);
+    br_buf_put_u8(&b, SEAL_VERSION);
+    br_buf_put_u32le(&b, segments);
+    br_buf_append(&b, final, sizeof final);
+    br_buf_put_u64le(&b, (uint64_t)br_now_us());
+    klen = rec_key(key, id, "seal");
+    rc = b.failed ? -ENOMEM : db_put(st, key, klen, b.data, b.len, 1);
+    br_buf_free(&b);
+    return rc;
+}
+
+int br_rec_seal(br_rec_writer_t *w, br_rec_meta_t *meta, uint8_t state)
+{
+    int rc;
+
+    meta->state = state;
+    meta->segments = w->segments;
+    memcpy(meta->id, w->id, BR_ID_LEN + 1);
+    rc = write_meta(w->st, w->aead, meta, &w->scratch, 0);
+    if (rc == 0)
+        rc = write_seal(w->st, w->id, w->segments, w->link);
+    rec_writer_free(w);
+    return rc;
+}
+
+void br_rec_writer_abandon(br_rec_writer_t *w)
+{
+    rec_writer_free(w);
+}
+
+const char *br_rec_writer_id(const br_rec_writer_t *w)
+{
+    return w->id;
+}
+
+uint32_t br_rec_writer_segments(const br_rec_writer_t *w)
+{
+    return w->segments;
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+int br_store_read_meta(br_store_t *st, const char *id, br_rec_meta_t *m)
+{
+    char key[KEY_MAX];
+    size_t klen, vlen;
+    br_aead_t *aead;
+    char *v;
+    int rc;
+
+    memset(m, 0, sizeof *m);
+    if (!valid_id(id))
+        return -ENOENT;
+    br_strlcpy(m->id, id, sizeof m->id);
+    klen = rec_key(key, id, "meta");
+    v = db_get(st, key, klen, &vlen, &rc);
+    if (!v)
+        return rc;
+    rc = load_data_key(st, id, &aead);
+    if (rc == 0) {
+        rc = decrypt_meta(aead, id, (uint8_t *)v, vlen, m);
+        br_aead_free(aead);
+    }
+    leveldb_free(v);
+    if (rc < 0) {
+        memset(m, 0, sizeof *m);
+        br_strlcpy(m->id, id, sizeof m->id);
+    }
+    return rc;
+}
+
+/* Walks "rec/<id>/..." keys and calls fn once per distinct id. */
+static int each_id(br_store_t *st, leveldb_readoptions_t *ro,
+                   int (*fn)(br_store_t *, const char *, void *), void *ctx)
+{
+    leveldb_iterator_t *it = leveldb_create_iterator(st->db, ro);
+    char id[BR_ID_LEN + 1], seek[KEY_MAX];
+    int rc = 0;
+
+    leveldb_iter_seek(it, "rec/", 4);
+    while (leveldb_iter_valid(it)) {
+        size_t klen;
+        const char *k = leveldb_iter_key(it, &klen);
+        if (klen < 4 || memcmp(k, "rec/", 4) != 0)
+            break;
+        if (klen < 4 + BR_ID_LEN + 1 || k[4 + BR_ID_LEN] != '/') {
+            leveldb_iter_next(it); /* not ours: skip */
+            continue;
+        }
+        memcpy(id, k + 4, BR_ID_LEN);
+        id[BR_ID_LEN] = 0;
+        if (valid_id(id)) {
+            rc = fn(st, id, ctx);
+            if (rc != 0)
+                break;
+        }
+        /* '0' sorts right after '/', so this skips the rest of this id. */
+        leveldb_iter_seek(it, seek, (size_t)snprintf(seek, sizeof seek, "rec/%s0", id));
+    }
+    if (rc == 0) {
+        char *err = NULL;
+        leveldb_iter_get_error(it, &err);
+        rc = map_leveldb_error(err);
+    }
+    leveldb_iter_destroy(it);
+    return rc;
+}
+
+struct each_ctx {
+    br_store_each_cb cb;
+    void *ctx;
+};
+
+static int each_meta(br_store_t *st, const char *id, void *ctx)
+{
+    struct each_ctx *c = ctx;
+    br_rec_meta_t m;
+    int rc = br_store_read_meta(st, id, &m);
+    return c->cb(&m, rc, c->ctx);
+}
+
+int br_store_each(br_store_t *st, br_store_each_cb cb, void *ctx)
+{
+    struct each_ctx c = { cb, ctx };
+    return each_id(st, st->ropts, each_meta, &c);
+}
+
+/* Iterates one recording's segments in order, checking numbering and the
+ * chain. fn (may be NULL) gets each raw value. Returns 0, or on a broken
+ * chain -EBADMSG with *bad set to the segment and why in reason. */
+typedef int (*seg_fn)(uint32_t n, const uint8_t *v, size_t vlen, const uint8_t *prev, void *ctx);
+
+static int walk_segments(br_store_t *st, leveldb_readoptions_t *ro, const char *id,
+                         uint8_t link[BR_HASH_LEN], uint32_t *count, int64_t *bad, char *reason,
+                         size_t reasonsz, seg_fn fn, void *ctx)
+{
+    leveldb_iterator_t *it = leveldb_create_iterator(st->db, ro);
+    char prefix[KEY_MAX];
+    size_t plen = (size_t)snprintf(prefix, sizeof prefix, "rec/%s/seg/", id);
+    uint32_t n = 0;
+    int rc = 0;
+
+    chain_start(id, link);
+    for (leveldb_iter_seek(it, prefix, plen); leveldb_iter_valid(it); leveldb_iter_next(it), n++) {
+        size_t klen, vlen;
+        const char *k = leveldb_iter_key(it, &klen);
+        const uint8_t *v = (const uint8_t *)leveldb_iter_value(it, &vlen);
+        char want[KEY_MAX];
+        uint8_t computed[BR_HASH_LEN];
+
+        if (klen < plen || memcmp(k, prefix, plen) != 0)
+            break;
+        if (klen != seg_key(want, id, n) || memcmp(k, want, klen) != 0) {
+            *bad = n;
+            snprintf(reason, reasonsz, "segment missing (found key %.*s next)", (int)klen, k);
+            rc = -EBADMSG;
+            break;
+        }
+        if (vlen < SEG_HDR + BR_TAG_LEN) {
+            *bad = n;
+            snprintf(reason, reasonsz, "segment truncated (%zu bytes)", vlen);
+            rc = -EBADMSG;
+            break;
+        }
+        chain_next(link, v + BR_HASH_LEN, vlen - BR_HASH_LEN, computed);
+        if (memcmp(computed, v, BR_HASH_LEN) != 0) {
+            *bad = n;
+            snprintf(reason, reasonsz, "chain link mismatch (segment content or link altered)");
+            rc = -EBADMSG;
+            break;
+        }
+        if (fn) {
+            rc = fn(n, v, vlen, link, ctx);
+            if (rc < 0) {
+                *bad = n;
+                snprintf(reason, reasonsz, "%s", br_strerror(rc));
+                break;
+            }
+        }
+        memcpy(link, computed, BR_HASH_LEN);
+    }
+    if (rc == 0) {
+        char *err = NULL;
+        leveldb_iter_get_error(it, &err);
+        rc = map_leveldb_error(err);
+        if (rc < 0) {
+            *bad = n;
+            snprintf(reason, reasonsz, "store read error: %s", br_strerror(rc));
+        }
+    }
+    leveldb_iter_destroy(it);
+    *count = n;
+    return rc;
+}
+
+struct audio_ctx {
+    const char *id;
+    br_aead_t *aead;
+    br_store_audio_cb cb;
+    void *ctx;
+    uint8_t *plain;
+    size_t plaincap;
+};
+
+static int decrypt_segment(uint32_t n, const uint8_t *v, size_t vlen, const uint8_t *prev, void *ctx)
+{
+    struct audio_ctx *a = ctx;
+    size_t ctlen = vlen - SEG_HDR, plen = ctlen - BR_TAG_LEN;
+    uint8_t aad[SEG_AAD_LEN];
+    int rc;
+
+    if (plen > a->plaincap) {
+        uint8_t *p = realloc(a->plain, plen);
+        if (!p)
+            return -ENOMEM;
+        a->plain = p;
+        a->plaincap = plen;
+    }
+    seg_aad(aad, a->id, n, prev);
+    rc = br_aead_open(a->aead, v + BR_HASH_LEN, aad, sizeof aad, v + SEG_HDR, ctlen, a->plain);
+    if (rc < 0)
+        return rc;
+    return a->cb(a->plain, plen, a->ctx);
+}
+
+int br_store_read_audio(br_store_t *st, const char *id, br_store_audio_cb cb, void *ctx)
+{
+    struct audio_ctx a = { id, NULL, cb, ctx, NULL, 0 };
+    uint8_t link[BR_HASH_LEN];
+    uint32_t count;
+    int64_t bad = -1;
+    char reason[160];
+    int rc;
+
+    if (!valid_id(id))
+        return -ENOENT;
+    rc = load_data_key(st, id, &a.aead);
+    if (rc < 0)
+        return rc;
+    rc = walk_segments(st, st->ropts, id, link, &count, &bad, reason, sizeof reason,
+                       decrypt_segment, &a);
+    if (rc < 0)
+        br_warn("recording %s: segment %" PRId64 ": %s", id, bad, reason);
+    br_aead_free(a.aead);
+    free(a.plain);
+    return rc;
+}
+
+/* ---- verification and recovery ----------------------------------------- */
+
+struct verify_ctx {
+    const char *only;
+    br_verify_cb cb;
+    void *ctx;
+    leveldb_readoptions_t *ro;
+    int failures;
+    int found;
+};
+
+static int verify_one(br_store_t *st, const char *id, void *ctx)
+{
+    struct verify_ctx *c = ctx;
+    br_verify_result_t r = { .id = id, .ok = 1, .bad_segment = -1 };
+    uint8_t link[BR_HASH_LEN], final[BR_HASH_LEN];
+    char key[KEY_MAX];
+    size_t klen, mlen, slen;
+    char *meta = NULL, *seal = NULL;
+    int rc, mrc, src;
+
+    if (c->only && strcmp(c->only, id) != 0)
+        return 0;
+    c->found++;
+    rc = walk_segments(st, c->ro, id, link, &r.segments, &r.bad_segment, r.reason, sizeof r.reason,
+                       NULL, NULL);
+    if (rc < 0) {
+        r.ok = 0;
+        goto report;
+    }
+    klen = rec_key(key, id, "meta");
+    {
+        char *err = NULL;
+        meta = leveldb_get(st->db, c->ro, key, klen, &mlen, &err);
+        mrc = map_leveldb_error(err);
+        klen = rec_key(key, id, "seal");
+        seal = leveldb_get(st->db, c->ro, key, klen, &slen, &err);
+        src = map_leveldb_error(err);
+    }
+    if (mrc < 0 || !meta) {
+        r.ok = 0;
+        snprintf(r.reason, sizeof r.reason, "metadata missing or unreadable");
+        goto report;
+    }
+    if (src < 0) {
+        r.ok = 0;
+        snprintf(r.reason, sizeof r.reason, "seal unreadable");
+        goto report;
+    }
+    if (!seal)
+        goto report; /* still recording: the chain so far holds */
+    r.sealed = 1;
+    {
+        br_reader_t rd;
+        const uint8_t *h;
+        uint32_t nseg;
+        br_reader_init(&rd, seal, slen);
+        if (br_get_u8(&rd) != SEAL_VERSION) {
+            r.ok = 0;
+            snprintf(r.reason, sizeof r.reason, "seal record malformed");
+            goto report;
+        }
+        nseg = br_get_u32le(&rd);
+        h = br_get_bytes(&rd, BR_HASH_LEN);
+        br_get_u64le(&rd);
+        if (rd.failed || rd.left) {
+            r.ok = 0;
+            snprintf(r.reason, sizeof r.reason, "seal record malformed");
+            goto report;
+        }
+        if (nseg != r.segments) {
+            r.ok = 0;
+            r.bad_segment = nseg < r.segments ? nseg : r.segments;
+            snprintf(r.reason, sizeof r.reason, "sealed with %" PRIu32 " segments, %" PRIu32 " found",
+                     nseg, r.segments);
+            goto report;
+        }
+        chain_next(link, meta, mlen, final);
+        if (memcmp(final, h, BR_HASH_LEN) != 0) {
+            r.ok = 0;
+            snprintf(r.reason, sizeof r.reason, "metadata altered (final chain hash mismatch)");
+        }
+    }
+report:
+    if (!r.ok)
+        c->failures++;
+    c->cb(&r, c->ctx);
+    if (meta)
+        leveldb_free(meta);
+    if (seal)
+        leveldb_free(seal);
+    return 0;
+}
+
+int br_store_verify(br_store_t *st, const char *id, br_verify_cb cb, void *ctx)
+{
+    /* One snapshot: a recording being written while we check is seen as of
+     * one moment, never half-way through a segment write. */
+    const leveldb_snapshot_t *snap = leveldb_create_snapshot(st->db);
+    leveldb_readoptions_t *ro = leveldb_readoptions_create();
+    struct verify_ctx c = { id, cb, ctx, ro, 0, 0 };
+    int rc;
+
+    leveldb_readoptions_set_verify_checksums(ro, 1);
+    leveldb_readoptions_set_snapshot(ro, snap);
+    rc = each_id(st, ro, verify_one, &c);
+    leveldb_readoptions_destroy(ro);
+    leveldb_release_snapshot(st->db, snap);
+    if (rc < 0)
+        return rc;
+    if (id && c.found == 0)
+        return -ENOENT;
+    return c.failures;
+}
+
+static int recover_one(br_store_t *st, const char *id, void *ctx)
+{
+    int *count = ctx;
+    char key[KEY_MAX];
+    size_t klen, vlen;
+    uint8_t link[BR_HASH_LEN];
+    uint32_t nseg;
+    uint64_t frames = 0;
+    int64_t bad = -1;
+    char reason[160];
+    br_rec_meta_t m;
+    br_aead_t *aead;
+    br_buf_t scratch;
+    char *seal;
+    int rc;
+
+    klen = rec_key(key, id, "seal");
+    seal = db_get(st, key, klen, &vlen, &rc);
+    if (seal) {
+        leveldb_free(seal);
+        return 0;
+    }
+    if (rc != -ENOENT)
+        return 0;
+    rc = br_store_read_meta(st, id, &m);
+    if (rc < 0) {
+        br_err("recovery: recording %s: metadata unreadable (%s); left unsealed", id, br_strerror(rc));
+        return 0;
+    }
+    /* Keep the prefix of segments whose chain holds; frames follow from the
+     * segment sizes (2 bytes per stereo G.711 frame), no decryption needed. */
+    rc = walk_segments(st, st->ropts, id, link, &nseg, &bad, reason, sizeof reason, NULL, NULL);
+    if (rc < 0)
+        br_err("recovery: recording %s: segment %" PRId64 ": %s; sealing the segments before it", id,
+               bad, reason);
+    for (uint32_t n = 0; n < nseg; n++) {
+        char *v;
+        klen = seg_key(key, id, n);
+        v = db_get(st, key, klen, &vlen, &rc);
+        if (!v)
+            break;
+        frames += (vlen - SEG_HDR - BR_TAG_LEN) / 2;
+        leveldb_free(v);
+    }
+    if (rc < 0 && bad >= 0)
+        nseg = (uint32_t)bad;
+    m.frames = frames;
+    m.segments = nseg;
+    m.state = BR_REC_RECOVERED;
+    if (m.sample_rate)
+        m.end_us = m.start_us + (int64_t)(frames * 1000000 / m.sample_rate);
+    rc = load_data_key(st, id, &aead);
+    if (rc < 0) {
+        br_err("recovery: recording %s: data key unavailable (%s)", id, br_strerror(rc));
+        return 0;
+    }
+    br_buf_init(&scratch);
+    rc = write_meta(st, aead, &m, &scratch, 0);
+    if (rc == 0)
+        rc = write_seal(st, id, nseg, link);
+    br_buf_free(&scratch);
+    br_aead_free(aead);
+    if (rc < 0) {
+        br_err("recovery: recording %s: could not seal: %s", id, br_strerror(rc));
+        return rc;
+    }
+    br_warn("recovery: recording %s sealed as recovered (%" PRIu32 " segments, %.2f s)", id, nseg,
+            m.sample_rate ? (double)frames / m.sample_rate : 0.0);
+    (*count)++;
+    return 0;
+}
+
+int br_store_recover(br_store_t *st)
+{
+    int count = 0;
+    int rc = each_id(st, st->ropts, recover_one, &count);
+    return rc < 0 ? rc : count;
+}
