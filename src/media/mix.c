@@ -1,0 +1,146 @@
+/*
+ * Timeline mixing; see mix.h. Every ring slot in [flushed, flushed + RING)
+ * holds either a written sample or silence, because flushing a slot resets
+ * it; so writing never needs to clear anything and a missing packet is
+ * silence by construction.
+ */
+#include "mix.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MASK (BR_MIX_RING - 1)
+
+int br_mix_init(br_mix_t *m, size_t segment_frames, uint8_t silence_near, uint8_t silence_far,
+                br_mix_segment_cb cb, void *ctx)
+{
+    memset(m, 0, sizeof *m);
+    m->seg = malloc(segment_frames * 2);
+    if (!m->seg)
+        return -ENOMEM;
+    m->seg_frames = segment_frames;
+    m->cb = cb;
+    m->ctx = ctx;
+    m->reanchor_limit = 8000 / 5; /* 200 ms at 8 kHz */
+    br_mix_set_silence(m, BR_CH_NEAR, silence_near);
+    br_mix_set_silence(m, BR_CH_FAR, silence_far);
+    return 0;
+}
+
+void br_mix_free(br_mix_t *m)
+{
+    free(m->seg);
+    m->seg = NULL;
+}
+
+void br_mix_set_silence(br_mix_t *m, int ch, uint8_t silence)
+{
+    /* Only unwritten slots change meaning; called before audio arrives. */
+    if (m->ch[ch].silence != silence || !m->ch[ch].anchored) {
+        m->ch[ch].silence = silence;
+        memset(m->ch[ch].ring, silence, BR_MIX_RING);
+    }
+}
+
+static int emit_range(br_mix_t *m, int64_t upto)
+{
+    while (m->flushed < upto) {
+        size_t room = m->seg_frames - m->seg_fill;
+        size_t n = (size_t)(upto - m->flushed) < room ? (size_t)(upto - m->flushed) : room;
+        uint8_t *out = m->seg + 2 * m->seg_fill;
+
+        for (size_t i = 0; i < n; i++) {
+            size_t slot = (size_t)(m->flushed + (int64_t)i) & MASK;
+            out[2 * i] = m->ch[0].ring[slot];
+            out[2 * i + 1] = m->ch[1].ring[slot];
+            m->ch[0].ring[slot] = m->ch[0].silence;
+            m->ch[1].ring[slot] = m->ch[1].silence;
+        }
+        m->seg_fill += n;
+        m->flushed += (int64_t)n;
+        if (m->seg_fill == m->seg_frames) {
+            int rc = m->cb(m->seg, m->seg_fill, m->ctx);
+            m->seg_fill = 0;
+            if (rc < 0)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+int br_mix_flush(br_mix_t *m, int64_t upto)
+{
+    return upto > m->flushed ? emit_range(m, upto) : 0;
+}
+
+int br_mix_finish(br_mix_t *m, int64_t end)
+{
+    int rc = br_mix_flush(m, end);
+    if (rc == 0 && m->seg_fill > 0)
+        rc = m->cb(m->seg, m->seg_fill, m->ctx);
+    m->seg_fill = 0;
+    return rc;
+}
+
+int br_mix_put(br_mix_t *m, int ch, int64_t pos, const uint8_t *samples, size_t n)
+{
+    br_mix_chan_t *c = &m->ch[ch];
+    int64_t end = pos + (int64_t)n;
+    int rc;
+
+    if (end <= m->flushed) {
+        c->late_samples += n;
+        return 0;
+    }
+    if (pos < m->flushed) {
+        size_t cut = (size_t)(m->flushed - pos);
+        c->late_samples += cut;
+        samples += cut;
+        n -= cut;
+        pos = m->flushed;
+    }
+    if (n > BR_MIX_RING) { /* larger than the whole window: keep the tail */
+        samples += n - BR_MIX_RING;
+        pos += (int64_t)(n - BR_MIX_RING);
+        n = BR_MIX_RING;
+    }
+    /* Too far ahead of the flush point: the flush timer is behind, so emit
+     * what must leave the window to make room. */
+    if (end > m->flushed + BR_MIX_RING) {
+        rc = emit_range(m, end - BR_MIX_RING);
+        if (rc < 0)
+            return rc;
+    }
+    {
+        size_t slot = (size_t)pos & MASK;
+        size_t first = BR_MIX_RING - slot < n ? BR_MIX_RING - slot : n;
+        memcpy(c->ring + slot, samples, first);
+        memcpy(c->ring, samples + first, n - first);
+    }
+    return 0;
+}
+
+int br_mix_put_rtp(br_mix_t *m, int ch, int64_t arrival_pos, uint32_t ssrc, uint32_t ts,
+                   const uint8_t *samples, size_t n)
+{
+    br_mix_chan_t *c = &m->ch[ch];
+    int64_t pos;
+
+    if (!c->anchored || c->ssrc != ssrc) {
+        if (c->anchored)
+            c->reanchors++;
+        c->anchored = 1;
+        c->ssrc = ssrc;
+        c->anchor_ts = ts;
+        c->anchor_pos = arrival_pos;
+    }
+    pos = c->anchor_pos + (int32_t)(ts - c->anchor_ts);
+    if (pos - arrival_pos > m->reanchor_limit || arrival_pos - pos > m->reanchor_limit) {
+        c->reanchors++;
+        c->anchor_ts = ts;
+        c->anchor_pos = arrival_pos;
+        pos = arrival_pos;
+    }
+    return br_mix_put(m, ch, pos, samples, n);
+}
