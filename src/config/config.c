@@ -1,0 +1,284 @@
+/*
+ * Configuration parsing with libxml2. The accepted elements and attributes
+ * are one table, so an unknown name is an error (a typo must not silently
+ * fall back to a default) and every setting's type and range is checked in
+ * one place. Entities are not expanded and nothing is fetched from the
+ * network, so a configuration file cannot pull in other files.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/util.h"
+
+enum type { T_STR, T_PATH, T_SOCK, T_UINT, T_PORT, T_BOOL, T_LOGLEVEL };
+
+struct setting {
+    const char *element;
+    const char *attribute;
+    enum type type;
+    size_t offset;
+    size_t size;
+    unsigned min, max; /* for T_UINT */
+};
+
+#define S(el, at, ty, field, lo, hi) \
+    { el, at, ty, offsetof(br_config_t, field), sizeof(((br_config_t *)0)->field), lo, hi }
+
+static const struct setting settings[] = {
+    S("log", "level", T_LOGLEVEL, log_level, 0, 0),
+    S("store", "path", T_PATH, store_path, 0, 0),
+    S("store", "master-key", T_PATH, master_key, 0, 0),
+    S("store", "segment-ms", T_UINT, segment_ms, 200, 10000),
+    S("sip", "address", T_STR, sip_address, 0, 0),
+    S("sip", "port", T_PORT, sip_port, 0, 0),
+    S("sip", "udp", T_BOOL, sip_udp, 0, 0),
+    S("sip", "tcp", T_BOOL, sip_tcp, 0, 0),
+    S("rtp", "address", T_STR, rtp_address, 0, 0),
+    S("rtp", "port-min", T_PORT, rtp_port_min, 0, 0),
+    S("rtp", "port-max", T_PORT, rtp_port_max, 0, 0),
+    S("rtp", "jitter-ms", T_UINT, jitter_ms, 20, 1000),
+    S("control", "socket", T_SOCK, control_socket, 0, 0),
+    S("session", "pair-wait-ms", T_UINT, pair_wait_ms, 0, 60000),
+};
+
+void br_config_defaults(br_config_t *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    br_strlcpy(cfg->source, "(built-in defaults)", sizeof cfg->source);
+    cfg->log_level = BR_LOG_INFO;
+    br_strlcpy(cfg->store_path, "bibrec-data/store", sizeof cfg->store_path);
+    br_strlcpy(cfg->master_key, "bibrec-data/master.key", sizeof cfg->master_key);
+    cfg->segment_ms = 1000;
+    br_strlcpy(cfg->sip_address, "127.0.0.1", sizeof cfg->sip_address);
+    cfg->sip_port = 5060;
+    cfg->sip_udp = 1;
+    cfg->sip_tcp = 1;
+    br_strlcpy(cfg->rtp_address, "127.0.0.1", sizeof cfg->rtp_address);
+    cfg->rtp_port_min = 16384;
+    cfg->rtp_port_max = 32767;
+    cfg->jitter_ms = 200;
+    br_strlcpy(cfg->control_socket, "bibrec-data/bibrecd.sock", sizeof cfg->control_socket);
+    cfg->pair_wait_ms = 5000;
+}
+
+/* Joins a relative path to the configuration file's folder. */
+static int resolve_path(const char *base_dir, const char *value, char *out, size_t outsz)
+{
+    if (value[0] == '/' || !base_dir[0])
+        return br_strlcpy(out, value, outsz);
+    return (size_t)snprintf(out, outsz, "%s/%s", base_dir, value) < outsz ? 0 : -ENOSPC;
+}
+
+static int parse_uint(const char *v, unsigned long max, unsigned long *out)
+{
+    char *end;
+    unsigned long x;
+    if (!v[0] || v[0] == '-' || v[0] == '+')
+        return -EINVAL;
+    errno = 0;
+    x = strtoul(v, &end, 10);
+    if (errno || *end || x > max)
+        return -EINVAL;
+    *out = x;
+    return 0;
+}
+
+static int apply(br_config_t *cfg, const struct setting *s, const char *v, const char *base_dir,
+                 char *why, size_t whysz)
+{
+    void *field = (char *)cfg + s->offset;
+    unsigned long x;
+
+    switch (s->type) {
+    case T_STR:
+        if (!v[0] || br_strlcpy(field, v, s->size) < 0) {
+            snprintf(why, whysz, "must be a non-empty value shorter than %zu characters", s->size);
+            return -EINVAL;
+        }
+        return 0;
+    case T_PATH:
+    case T_SOCK:
+        if (!v[0] || resolve_path(base_dir, v, field, s->size) < 0) {
+            snprintf(why, whysz, "path is empty or longer than %zu characters", s->size - 1);
+            return -EINVAL;
+        }
+        return 0;
+    case T_UINT:
+        if (parse_uint(v, s->max, &x) < 0 || x < s->min) {
+            snprintf(why, whysz, "must be a whole number from %u to %u", s->min, s->max);
+            return -EINVAL;
+        }
+        *(unsigned *)field = (unsigned)x;
+        return 0;
+    case T_PORT:
+        if (parse_uint(v, 65535, &x) < 0 || x == 0) {
+            snprintf(why, whysz, "must be a port number from 1 to 65535");
+            return -EINVAL;
+        }
+        *(uint16_t *)field = (uint16_t)x;
+        return 0;
+    case T_BOOL:
+        if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0)
+            *(int *)field = 1;
+        else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0)
+            *(int *)field = 0;
+        else {
+            snprintf(why, whysz, "must be yes or no");
+            return -EINVAL;
+        }
+        return 0;
+    case T_LOGLEVEL:
+        if (br_log_level_parse(v, field) < 0) {
+            snprintf(why, whysz, "must be error, warn, info or debug");
+            return -EINVAL;
+        }
+        return 0;
+    }
+    return -EINVAL;
+}
+
+static int known_element(const char *name)
+{
+    for (size_t i = 0; i < BR_ARRAY_SIZE(settings); i++)
+        if (strcmp(settings[i].element, name) == 0)
+            return 1;
+    return 0;
+}
+
+static int check_cross(const br_config_t *cfg, char *why, size_t whysz)
+{
+    if (cfg->rtp_port_min > cfg->rtp_port_max || cfg->rtp_port_max - cfg->rtp_port_min < 2) {
+        snprintf(why, whysz, "rtp port-min must be below port-max with room for at least two ports");
+        return -EINVAL;
+    }
+    if (!cfg->sip_udp && !cfg->sip_tcp) {
+        snprintf(why, whysz, "sip: at least one of udp and tcp must be yes");
+        return -EINVAL;
+    }
+    if (cfg->sip_port >= cfg->rtp_port_min && cfg->sip_port <= cfg->rtp_port_max) {
+        snprintf(why, whysz, "sip port %u lies inside the rtp port range", cfg->sip_port);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static int walk(br_config_t *cfg, xmlDocPtr doc, const char *name, const char *base_dir, char *err,
+                size_t errsz)
+{
+    xmlNodePtr root = xmlDocGetRootElement(doc), el;
+    char why[160];
+
+    if (!root || strcmp((const char *)root->name, "bibrec") != 0) {
+        snprintf(err, errsz, "%s:%ld: the root element must be <bibrec>", name,
+                 root ? (long)xmlGetLineNo(root) : 1L);
+        return -EINVAL;
+    }
+    for (el = root->children; el; el = el->next) {
+        if (el->type != XML_ELEMENT_NODE)
+            continue;
+        if (!known_element((const char *)el->name)) {
+            snprintf(err, errsz, "%s:%ld: unknown element <%s>", name, (long)xmlGetLineNo(el),
+                     el->name);
+            return -EINVAL;
+        }
+        for (xmlAttrPtr a = el->properties; a; a = a->next) {
+            const struct setting *s = NULL;
+            xmlChar *v;
+            int rc;
+
+            for (size_t i = 0; i < BR_ARRAY_SIZE(settings); i++)
+                if (strcmp(settings[i].element, (const char *)el->name) == 0 &&
+                    strcmp(settings[i].attribute, (const char *)a->name) == 0)
+                    s = &settings[i];
+            if (!s) {
+                snprintf(err, errsz, "%s:%ld: <%s> has no attribute '%s'", name,
+                         (long)xmlGetLineNo(el), el->name, a->name);
+                return -EINVAL;
+            }
+            v = xmlNodeListGetString(doc, a->children, 1);
+            rc = apply(cfg, s, v ? (const char *)v : "", base_dir, why, sizeof why);
+            xmlFree(v);
+            if (rc < 0) {
+                snprintf(err, errsz, "%s:%ld: <%s %s>: %s", name, (long)xmlGetLineNo(el), el->name,
+                         a->name, why);
+                return rc;
+            }
+        }
+    }
+    if (check_cross(cfg, why, sizeof why) < 0) {
+        snprintf(err, errsz, "%s: %s", name, why);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static int load(br_config_t *cfg, const char *name, const char *base_dir, const char *xml,
+                size_t len, const char *file, char *err, size_t errsz)
+{
+    xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
+    xmlDocPtr doc;
+    int opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING;
+    int rc;
+
+    if (!ctxt) {
+        snprintf(err, errsz, "%s: out of memory", name);
+        return -ENOMEM;
+    }
+    doc = file ? xmlCtxtReadFile(ctxt, file, NULL, opts)
+               : xmlCtxtReadMemory(ctxt, xml, (int)len, name, NULL, opts);
+    if (!doc) {
+        const xmlError *e = xmlCtxtGetLastError(ctxt);
+        char msg[200] = "cannot read file";
+        if (e && e->message) {
+            br_strlcpy(msg, e->message, sizeof msg);
+            msg[strcspn(msg, "\n")] = 0;
+        }
+        snprintf(err, errsz, "%s:%d: %s", name, e ? e->line : 0, msg);
+        xmlFreeParserCtxt(ctxt);
+        return -EINVAL;
+    }
+    br_strlcpy(cfg->source, name, sizeof cfg->source);
+    rc = walk(cfg, doc, name, base_dir, err, errsz);
+    xmlFreeDoc(doc);
+    xmlFreeParserCtxt(ctxt);
+    return rc;
+}
+
+int br_config_load(br_config_t *cfg, const char *file, char *err, size_t errsz)
+{
+    char dir[PATH_MAX];
+    const char *slash = strrchr(file, '/');
+
+    if (slash) {
+        size_t n = (size_t)(slash - file);
+        if (n >= sizeof dir)
+            return -ENAMETOOLONG;
+        memcpy(dir, file, n);
+        dir[n] = 0;
+        if (n == 0)
+            br_strlcpy(dir, "/", sizeof dir);
+    } else {
+        dir[0] = 0;
+    }
+    if (strlen(file) > 0 && access(file, R_OK) != 0) {
+        snprintf(err, errsz, "%s: %s", file, strerror(errno));
+        return -errno;
+    }
+    return load(cfg, file, dir, NULL, 0, file, err, errsz);
+}
+
+int br_config_load_mem(br_config_t *cfg, const char *name, const char *xml, size_t len, char *err,
+                       size_t errsz)
+{
+    if (len > INT32_MAX)
+        return -E2BIG;
+    return load(cfg, name, "", xml, len, NULL, err, errsz);
+}

@@ -1,0 +1,46 @@
+/*
+ * The daemon's configuration: one XML file (libxml2), every setting with a
+ * default, so that no file at all is a valid configuration (the "embedded
+ * default": a store in ./bibrec-data, SIP and RTP on 127.0.0.1). Relative
+ * paths are taken relative to the configuration file's folder (the current
+ * folder for the embedded default). A bad file is refused as a whole with
+ * "FILE:LINE: reason".
+ */
+#ifndef BR_CONFIG_H
+#define BR_CONFIG_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/log.h"
+
+#define BR_ADDR_MAX 64
+#define BR_SOCK_PATH_MAX 108 /* sizeof(sun_path) */
+
+typedef struct br_config {
+    char source[PATH_MAX];     /* file it came from, or "(built-in defaults)" */
+    enum br_log_level log_level;
+    char store_path[PATH_MAX];
+    char master_key[PATH_MAX];
+    unsigned segment_ms;
+    char sip_address[BR_ADDR_MAX];
+    uint16_t sip_port;
+    int sip_udp, sip_tcp;
+    char rtp_address[BR_ADDR_MAX];
+    uint16_t rtp_port_min, rtp_port_max;
+    unsigned jitter_ms;        /* how long the timeline waits for late packets */
+    char control_socket[BR_SOCK_PATH_MAX];
+    unsigned pair_wait_ms;
+} br_config_t;
+
+/* Fills cfg with the embedded defaults. */
+void br_config_defaults(br_config_t *cfg);
+/* Loads file over the defaults. On error returns < 0 and writes
+ * "FILE:LINE: reason" into err. */
+int br_config_load(br_config_t *cfg, const char *file, char *err, size_t errsz);
+/* Loads from memory (for tests and fuzzing); name appears in errors. */
+int br_config_load_mem(br_config_t *cfg, const char *name, const char *xml, size_t len, char *err,
+                       size_t errsz);
+
+#endif

@@ -1,0 +1,514 @@
+/*
+ * sofia-sip NUA on the libuv loop.
+ *
+ * sofia has its own reactor (su_root_t). We make it use epoll, keep it in
+ * this thread (su_root_threading(root, 0)), find its epoll descriptor and
+ * watch that with a uv_poll_t; a uv_timer_t covers sofia's timers. Both run
+ * drive(), which steps the reactor until it has no immediate work and
+ * re-arms the timer for sofia's next deadline plus 1 ms (both sides round
+ * down to milliseconds; re-arming exactly can spin). sofia offers no call
+ * that returns its epoll descriptor, so we take the one that appears in
+ * /proc/self/fd across su_root_create(); without it we refuse to start
+ * rather than fall back to polling.
+ *
+ * Never call drive() from inside a sofia callback: su_root_step() is not
+ * re-entrant.
+ */
+#include "sip.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sofia-sip/msg_addr.h>
+#include <sofia-sip/nua.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/su_wait.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "cucm_from.h"
+#include "sdp.h"
+
+#define DRIVE_STEPS 16
+#define SHUTDOWN_GRACE_MS 4000
+#define MAX_FDS 1024
+
+typedef struct dialog dialog_t;
+
+struct dialog {
+    br_sip_t *sip;
+    nua_handle_t *nh;
+    br_leg_t *leg; /* NULL once the session layer has let go */
+    dialog_t *prev, *next;
+    br_sdp_media_t local;
+    uint64_t sdp_version;
+    char call_id[128];
+};
+
+struct br_sip {
+    uv_loop_t *loop;
+    const br_config_t *cfg;
+    br_sessions_t *sessions;
+    su_root_t *root;
+    nua_t *nua;
+    int epfd;
+    uv_poll_t poll;
+    uv_timer_t timer;
+    uv_timer_t grace; /* bounds the wait for BYE transactions at shutdown */
+    int handles_open;
+    int stopping;
+    int nua_down;
+    dialog_t *dialogs;
+    uint64_t sess_id;
+    void (*stop_cb)(void *ctx);
+    void *stop_ctx;
+};
+
+/* ---- reactor integration ---------------------------------------------- */
+
+static void drive(br_sip_t *s);
+
+static void poll_cb(uv_poll_t *p, int status, int events)
+{
+    (void)status;
+    (void)events;
+    drive(p->data);
+}
+
+static void timer_cb(uv_timer_t *t)
+{
+    drive(t->data);
+}
+
+static void drive(br_sip_t *s)
+{
+    su_duration_t next = 0;
+
+    if (!s->root)
+        return;
+    for (int i = 0; i < DRIVE_STEPS && next == 0; i++)
+        next = su_root_step(s->root, 0);
+    if (uv_is_closing((uv_handle_t *)&s->timer))
+        return;
+    if (next >= 0) {
+        uv_update_time(s->loop);
+        uv_timer_start(&s->timer, timer_cb, (uint64_t)next + 1, 0);
+    } else {
+        uv_timer_stop(&s->timer);
+    }
+}
+
+static int is_epoll_fd(int fd)
+{
+    char path[64], target[64];
+    ssize_t n;
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    n = readlink(path, target, sizeof target - 1);
+    if (n <= 0)
+        return 0;
+    target[n] = 0;
+    return strcmp(target, "anon_inode:[eventpoll]") == 0;
+}
+
+/* Marks in set[] every epoll descriptor now open. */
+static int list_epoll_fds(unsigned char *set)
+{
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *e;
+    if (!d)
+        return -errno;
+    while ((e = readdir(d)) != NULL) {
+        int fd = atoi(e->d_name);
+        if (e->d_name[0] != '.' && fd >= 0 && fd < MAX_FDS)
+            set[fd] = (unsigned char)is_epoll_fd(fd);
+    }
+    closedir(d);
+    return 0;
+}
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static void source_of(nua_t *nua, char *out, size_t outsz)
+{
+    msg_t *m = nua_current_request(nua);
+    su_addrinfo_t *ai = m ? msg_addrinfo(m) : NULL;
+    char host[64] = "?";
+    unsigned port = 0;
+
+    if (ai && ai->ai_addr) {
+        if (ai->ai_family == AF_INET) {
+            struct sockaddr_in *a = (struct sockaddr_in *)ai->ai_addr;
+            inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
+            port = ntohs(a->sin_port);
+        } else if (ai->ai_family == AF_INET6) {
+            struct sockaddr_in6 *a = (struct sockaddr_in6 *)ai->ai_addr;
+            inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
+            port = ntohs(a->sin6_port);
+        }
+    }
+    snprintf(out, outsz, "%s:%u", host, port);
+}
+
+static void copy_call_id(const sip_t *sip, char *out, size_t outsz)
+{
+    if (sip && sip->sip_call_id && sip->sip_call_id->i_id)
+        br_strlcpy(out, sip->sip_call_id->i_id, outsz);
+    else
+        br_strlcpy(out, "?", outsz);
+}
+
+static void dialog_unlink(dialog_t *d)
+{
+    br_sip_t *s = d->sip;
+    if (d->prev)
+        d->prev->next = d->next;
+    else if (s->dialogs == d)
+        s->dialogs = d->next;
+    if (d->next)
+        d->next->prev = d->prev;
+    d->prev = d->next = NULL;
+}
+
+static void dialog_end(dialog_t *d, const char *reason)
+{
+    if (d->leg) {
+        br_leg_t *leg = d->leg;
+        d->leg = NULL;
+        br_session_leg_end(leg, reason);
+    }
+}
+
+static void respond_sdp(nua_handle_t *nh, dialog_t *d)
+{
+    char sdp[1024];
+    if (br_sdp_write(sdp, sizeof sdp, d->local.addr, d->local.port, d->local.pts, d->local.npts,
+                     d->local.dtmf_pt, d->sip->sess_id, d->sdp_version) < 0) {
+        nua_respond(nh, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+        return;
+    }
+    nua_respond(nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp),
+                TAG_END());
+}
+
+static void refuse(nua_handle_t *nh, int status, const char *phrase, const char *why)
+{
+    char warning[200];
+    snprintf(warning, sizeof warning, "399 bibrec \"%s\"", why);
+    nua_respond(nh, status, phrase, SIPTAG_WARNING_STR(warning),
+                TAG_IF(status == 503, SIPTAG_RETRY_AFTER_STR("30")), TAG_END());
+}
+
+static int payload_sdp(const sip_t *sip, br_sdp_media_t *out)
+{
+    if (!sip->sip_payload || !sip->sip_payload->pl_data || sip->sip_payload->pl_len == 0)
+        return 0;
+    return br_sdp_parse(sip->sip_payload->pl_data, sip->sip_payload->pl_len, out) == 0 ? 1 : -1;
+}
+
+/* ---- events --------------------------------------------------------------- */
+
+static void on_reinvite(br_sip_t *s, nua_handle_t *nh, dialog_t *d, const sip_t *sip)
+{
+    br_sdp_media_t offer;
+    int has = payload_sdp(sip, &offer);
+
+    (void)s;
+    if (has < 0) {
+        nua_respond(nh, SIP_400_BAD_REQUEST, TAG_END());
+        return;
+    }
+    if (has > 0 && d->leg)
+        br_session_leg_answer(d->leg, &offer);
+    /* A session refresh or media move: answer with our unchanged SDP. */
+    respond_sdp(nh, d);
+}
+
+static void on_invite(br_sip_t *s, nua_t *nua, nua_handle_t *nh, dialog_t *d, const sip_t *sip)
+{
+    su_home_t home[1] = { SU_HOME_INIT(home) };
+    char call_id[128], src[80], why[160];
+    br_sdp_media_t offer, local;
+    br_cucm_from_t from;
+    br_leg_t *leg;
+    char *from_str;
+    int rc, has_offer;
+
+    if (d) {
+        on_reinvite(s, nh, d, sip);
+        return;
+    }
+    copy_call_id(sip, call_id, sizeof call_id);
+    source_of(nua, src, sizeof src);
+    if (s->stopping) {
+        br_info("INVITE %s from %s refused: shutting down", call_id, src);
+        refuse(nh, SIP_503_SERVICE_UNAVAILABLE, "shutting down");
+        return;
+    }
+    from_str = sip->sip_from ? sip_header_as_string(home, (sip_header_t const *)sip->sip_from) : NULL;
+    rc = from_str ? br_cucm_from_parse(from_str, strlen(from_str), &from) : -BR_FROM_ERR_SYNTAX;
+    su_home_deinit(home);
+    if (rc < 0) {
+        const char *e = br_cucm_from_strerror(rc);
+        br_warn("INVITE %s from %s refused: %s (From has no valid CUCM recording parameters)",
+                call_id, src, e);
+        if (rc == -BR_FROM_ERR_NOT_RECORDING)
+            refuse(nh, SIP_403_FORBIDDEN, e);
+        else
+            refuse(nh, SIP_400_BAD_REQUEST, e);
+        return;
+    }
+    has_offer = payload_sdp(sip, &offer);
+    if (has_offer < 0) {
+        br_warn("INVITE %s from %s refused: SDP offer unreadable", call_id, src);
+        refuse(nh, 400, "Bad SDP", "sdp-unreadable");
+        return;
+    }
+    rc = br_session_leg_new(s->sessions, &from, call_id, has_offer ? &offer : NULL, &leg, &local,
+                            why, sizeof why);
+    if (rc != 0) {
+        br_warn("INVITE %s from %s refused with %d: %s", call_id, src, rc, why);
+        refuse(nh, rc, rc == 488 ? "Not Acceptable Here" : "Service Unavailable", why);
+        return;
+    }
+    d = calloc(1, sizeof *d);
+    if (!d) {
+        br_session_leg_end(leg, "out of memory");
+        nua_respond(nh, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+        return;
+    }
+    d->sip = s;
+    d->nh = nh;
+    d->leg = leg;
+    d->local = local;
+    d->sdp_version = 1;
+    br_strlcpy(d->call_id, call_id, sizeof d->call_id);
+    d->next = s->dialogs;
+    if (s->dialogs)
+        s->dialogs->prev = d;
+    s->dialogs = d;
+    nua_handle_bind(nh, d);
+    respond_sdp(nh, d);
+}
+
+static void on_ack(dialog_t *d, const sip_t *sip)
+{
+    br_sdp_media_t answer;
+    int has;
+
+    if (!d || !sip)
+        return;
+    has = payload_sdp(sip, &answer);
+    if (has < 0)
+        br_warn("leg %s: ACK carries an unreadable SDP answer", d->call_id);
+    else if (has == 0)
+        br_info("leg %s: ACK without SDP answer (CUCM found no common codec)", d->call_id);
+    else if (d->leg)
+        br_session_leg_answer(d->leg, &answer);
+}
+
+static void on_state(br_sip_t *s, nua_handle_t *nh, dialog_t *d, tagi_t tags[])
+{
+    int state = nua_callstate_init;
+
+    tl_gets(tags, NUTAG_CALLSTATE_REF(state), TAG_END());
+    if (state != nua_callstate_terminated)
+        return;
+    if (d) {
+        dialog_end(d, "dialog terminated");
+        dialog_unlink(d);
+        nua_handle_bind(nh, NULL);
+        free(d);
+    }
+    (void)s;
+    nua_handle_destroy(nh);
+}
+
+static void close_handles(br_sip_t *s);
+
+static void nua_cb(nua_event_t event, int status, char const *phrase, nua_t *nua, nua_magic_t *magic,
+                   nua_handle_t *nh, nua_hmagic_t *hmagic, sip_t const *sip, tagi_t tags[])
+{
+    br_sip_t *s = (br_sip_t *)magic;
+    dialog_t *d = (dialog_t *)hmagic;
+
+    switch (event) {
+    case nua_i_invite:
+        on_invite(s, nua, nh, d, sip);
+        break;
+    case nua_i_ack:
+        on_ack(d, sip);
+        break;
+    case nua_i_bye:
+        if (d)
+            dialog_end(d, "BYE");
+        break;
+    case nua_i_cancel:
+        if (d)
+            dialog_end(d, "CANCEL");
+        break;
+    case nua_i_state:
+        on_state(s, nh, d, tags);
+        break;
+    case nua_i_options:
+        br_debug("OPTIONS answered %d", status);
+        break;
+    case nua_i_error:
+        br_warn("SIP stack error %d %s", status, phrase ? phrase : "");
+        break;
+    case nua_r_shutdown:
+        if (status >= 200) {
+            s->nua_down = 1;
+            close_handles(s);
+        }
+        break;
+    default:
+        if (status >= 300)
+            br_debug("SIP event %s: %d %s", nua_event_name(event), status, phrase ? phrase : "");
+        break;
+    }
+}
+
+/* ---- lifecycle ------------------------------------------------------------ */
+
+static void handle_closed(uv_handle_t *h)
+{
+    br_sip_t *s = h->data;
+    if (--s->handles_open == 0 && s->stop_cb) {
+        void (*cb)(void *) = s->stop_cb;
+        s->stop_cb = NULL;
+        cb(s->stop_ctx);
+    }
+}
+
+static void close_handles(br_sip_t *s)
+{
+    uv_handle_t *hs[] = { (uv_handle_t *)&s->poll, (uv_handle_t *)&s->timer,
+                          (uv_handle_t *)&s->grace };
+    for (size_t i = 0; i < BR_ARRAY_SIZE(hs); i++)
+        if (!uv_is_closing(hs[i]))
+            uv_close(hs[i], handle_closed);
+}
+
+static void grace_cb(uv_timer_t *t)
+{
+    br_sip_t *s = t->data;
+    br_warn("SIP shutdown did not finish within %d ms; closing anyway", SHUTDOWN_GRACE_MS);
+    close_handles(s);
+}
+
+static int make_url(const br_config_t *cfg, char *out, size_t outsz)
+{
+    const char *transport = cfg->sip_udp && cfg->sip_tcp ? "" : cfg->sip_udp ? ";transport=udp"
+                                                                             : ";transport=tcp";
+    int v6 = strchr(cfg->sip_address, ':') != NULL;
+    int n = snprintf(out, outsz, "sip:%s%s%s:%u%s", v6 ? "[" : "", cfg->sip_address, v6 ? "]" : "",
+                     cfg->sip_port, transport);
+    return n > 0 && (size_t)n < outsz ? 0 : -ENAMETOOLONG;
+}
+
+int br_sip_start(br_sip_t **out, uv_loop_t *loop, const br_config_t *cfg, br_sessions_t *sessions)
+{
+    unsigned char before[MAX_FDS] = { 0 }, after[MAX_FDS] = { 0 };
+    char url[160];
+    br_sip_t *s;
+    int rc;
+
+    *out = NULL;
+    rc = make_url(cfg, url, sizeof url);
+    if (rc < 0)
+        return rc;
+    s = calloc(1, sizeof *s);
+    if (!s)
+        return -ENOMEM;
+    s->loop = loop;
+    s->cfg = cfg;
+    s->sessions = sessions;
+    s->epfd = -1;
+    s->sess_id = (uint64_t)br_now_us();
+    su_init();
+    su_port_prefer(su_epoll_port_create, su_epoll_clone_start);
+    list_epoll_fds(before);
+    s->root = su_root_create(s);
+    list_epoll_fds(after);
+    if (!s->root) {
+        rc = -ENOMEM;
+        goto fail;
+    }
+    for (int fd = 0; fd < MAX_FDS; fd++)
+        if (after[fd] && !before[fd])
+            s->epfd = fd;
+    if (s->epfd < 0) {
+        br_err("sofia-sip did not create an epoll reactor; refusing to run on poll()");
+        rc = -ENOTSUP;
+        goto fail;
+    }
+    su_root_threading(s->root, 0);
+    s->nua = nua_create(s->root, nua_cb, (nua_magic_t *)s, NUTAG_URL(url), NUTAG_MEDIA_ENABLE(0),
+                        NUTAG_AUTOANSWER(0), NUTAG_AUTOALERT(0),
+                        NUTAG_ALLOW("INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO"),
+                        NUTAG_SESSION_REFRESHER(nua_remote_refresher),
+                        SIPTAG_USER_AGENT_STR("bibrec/" PACKAGE_VERSION), TAG_END());
+    if (!s->nua) {
+        br_err("cannot listen for SIP on %s (address in use or not local?)", url);
+        rc = -EADDRINUSE;
+        goto fail;
+    }
+    uv_poll_init(loop, &s->poll, s->epfd);
+    uv_timer_init(loop, &s->timer);
+    uv_timer_init(loop, &s->grace);
+    s->poll.data = s->timer.data = s->grace.data = s;
+    s->handles_open = 3;
+    uv_poll_start(&s->poll, UV_READABLE, poll_cb);
+    uv_timer_start(&s->timer, timer_cb, 0, 0);
+    br_info("SIP listening on %s", url);
+    *out = s;
+    return 0;
+fail:
+    if (s->root)
+        su_root_destroy(s->root);
+    su_deinit();
+    free(s);
+    return rc;
+}
+
+void br_sip_stop(br_sip_t *s, void (*cb)(void *ctx), void *ctx)
+{
+    s->stopping = 1;
+    s->stop_cb = cb;
+    s->stop_ctx = ctx;
+    /* The session layer seals the recordings itself; from here on no leg
+     * pointer is used, so it may free them. */
+    for (dialog_t *d = s->dialogs; d; d = d->next)
+        d->leg = NULL;
+    nua_shutdown(s->nua);
+    uv_timer_start(&s->grace, grace_cb, SHUTDOWN_GRACE_MS, 0);
+    /* Let the reactor send the BYEs now rather than at its next timer. */
+    uv_timer_start(&s->timer, timer_cb, 0, 0);
+}
+
+void br_sip_free(br_sip_t *s)
+{
+    if (!s)
+        return;
+    /* If the grace timer ended the wait, finish the shutdown here: the loop
+     * is gone, so step the reactor directly (not inside a callback). */
+    for (int i = 0; s->nua && !s->nua_down && i < 50; i++)
+        su_root_step(s->root, 100);
+    if (s->nua)
+        nua_destroy(s->nua);
+    while (s->dialogs) {
+        dialog_t *d = s->dialogs;
+        s->dialogs = d->next;
+        free(d);
+    }
+    if (s->root)
+        su_root_destroy(s->root);
+    su_deinit();
+    free(s);
+}
