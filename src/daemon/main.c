@@ -1,0 +1,232 @@
+/*
+ * bibrecd: the recording daemon. Parses options, builds the store, the
+ * session layer, the SIP stack and the control socket on one libuv loop,
+ * and runs it until SIGINT or SIGTERM, when it stops taking calls, seals
+ * every recording in progress and exits 0.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "config/config.h"
+#include "crypto/crypto.h"
+#include "ctl/server.h"
+#include "session/session.h"
+#include "sip/sip.h"
+#include "sql-free-store/store.h"
+
+struct daemon {
+    uv_loop_t loop;
+    br_config_t cfg;
+    br_store_t *store;
+    br_sessions_t *sessions;
+    br_sip_t *sip;
+    br_ctl_t *ctl;
+    uv_signal_t sigint, sigterm;
+    int pending_stops;
+    int stopping;
+    int exit_code;
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: bibrecd [-c FILE]           run the recorder (no -c: built-in defaults)\n"
+            "       bibrecd --check-config FILE validate a configuration file and exit\n"
+            "       bibrecd --version\n");
+}
+
+static void part_stopped(void *ctx)
+{
+    struct daemon *d = ctx;
+    if (--d->pending_stops > 0)
+        return;
+    uv_close((uv_handle_t *)&d->sigint, NULL);
+    uv_close((uv_handle_t *)&d->sigterm, NULL);
+}
+
+static void sessions_stopped(void *ctx)
+{
+    struct daemon *d = ctx;
+    /* Recordings are sealed; the control socket goes last so the CLI can
+     * be served until then. */
+    if (d->ctl)
+        br_ctl_stop(d->ctl, part_stopped, d);
+    else
+        part_stopped(d);
+}
+
+static void shutdown_daemon(struct daemon *d)
+{
+    if (d->stopping)
+        return;
+    d->stopping = 1;
+    d->pending_stops = 2; /* SIP, then sessions followed by the control socket */
+    if (d->sip)
+        br_sip_stop(d->sip, part_stopped, d);
+    else
+        d->pending_stops--;
+    br_sessions_stop(d->sessions, sessions_stopped, d);
+}
+
+static void signal_cb(uv_signal_t *s, int signum)
+{
+    struct daemon *d = s->data;
+    br_info("%s received: sealing recordings in progress and stopping", strsignal(signum));
+    shutdown_daemon(d);
+}
+
+static int prepare_paths(const br_config_t *cfg)
+{
+    int rc = br_mkdir_p(cfg->store_path);
+    if (rc == 0)
+        rc = br_mkdir_parents(cfg->master_key);
+    if (rc == 0)
+        rc = br_mkdir_parents(cfg->control_socket);
+    return rc;
+}
+
+static int open_store(struct daemon *d)
+{
+    br_master_key_t mk;
+    int created, rc;
+
+    rc = br_master_key_load(&mk, d->cfg.master_key, 1, &created);
+    if (rc < 0) {
+        br_err("master key %s: %s", d->cfg.master_key,
+               rc == -EACCES ? "file is readable by others (chmod 600) or unreadable"
+                             : br_strerror(rc));
+        return rc;
+    }
+    if (created)
+        br_info("generated a new master key in %s (mode 0600); back it up: without it no "
+                "recording can be decrypted",
+                d->cfg.master_key);
+    rc = br_store_open(&d->store, d->cfg.store_path, &mk);
+    br_master_key_wipe(&mk);
+    if (rc < 0) {
+        br_err("store %s: %s", d->cfg.store_path,
+               rc == -EBUSY ? "in use by another process (is another bibrecd running?)"
+                            : br_strerror(rc));
+        return rc;
+    }
+    rc = br_store_recover(d->store);
+    if (rc > 0)
+        br_warn("sealed %d recording(s) left unfinished by an earlier stop as recovered", rc);
+    return rc < 0 ? rc : 0;
+}
+
+static int load_config(br_config_t *cfg, const char *file)
+{
+    char err[512];
+    br_config_defaults(cfg);
+    if (file && br_config_load(cfg, file, err, sizeof err) < 0) {
+        fprintf(stderr, "bibrecd: configuration refused: %s\n", err);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "config", required_argument, NULL, 'c' },
+        { "check-config", required_argument, NULL, 'C' },
+        { "version", no_argument, NULL, 'V' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    struct daemon d;
+    const char *file = NULL;
+    int opt, rc;
+
+    memset(&d, 0, sizeof d);
+    while ((opt = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'c':
+            file = optarg;
+            break;
+        case 'C':
+            if (load_config(&d.cfg, optarg) < 0)
+                return 1;
+            printf("%s: configuration is valid\n", optarg);
+            return 0;
+        case 'V':
+            printf("bibrecd %s\n", PACKAGE_VERSION);
+            return 0;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind != argc) {
+        usage(stderr);
+        return 2;
+    }
+    if (load_config(&d.cfg, file) < 0)
+        return 1;
+    br_log_set_level(d.cfg.log_level);
+    signal(SIGPIPE, SIG_IGN);
+    br_info("bibrecd %s starting with %s", PACKAGE_VERSION, d.cfg.source);
+
+    rc = prepare_paths(&d.cfg);
+    if (rc < 0) {
+        br_err("cannot create the data folders: %s", br_strerror(rc));
+        return 1;
+    }
+    if (open_store(&d) < 0) {
+        br_store_close(d.store);
+        return 1;
+    }
+    uv_loop_init(&d.loop);
+    uv_signal_init(&d.loop, &d.sigint);
+    uv_signal_init(&d.loop, &d.sigterm);
+    d.sigint.data = d.sigterm.data = &d;
+    uv_signal_start(&d.sigint, signal_cb, SIGINT);
+    uv_signal_start(&d.sigterm, signal_cb, SIGTERM);
+
+    rc = br_sessions_new(&d.sessions, &d.loop, d.store, &d.cfg);
+    if (rc < 0) {
+        br_err("cannot start the session layer: %s", br_strerror(rc));
+        return 1;
+    }
+    /* SIP first, the control socket last: the socket's appearance tells
+     * scripts and systemd units that the recorder is ready. */
+    rc = br_sip_start(&d.sip, &d.loop, &d.cfg, d.sessions);
+    if (rc < 0) {
+        br_err("cannot start SIP: %s", br_strerror(rc));
+        d.exit_code = 1;
+        shutdown_daemon(&d);
+    } else {
+        rc = br_ctl_start(&d.ctl, &d.loop, d.cfg.control_socket, d.store);
+        if (rc < 0) {
+            br_err("control socket %s: %s", d.cfg.control_socket, uv_strerror(rc));
+            d.exit_code = 1;
+            shutdown_daemon(&d);
+        } else {
+            br_info("ready: control socket %s, store %s", d.cfg.control_socket,
+                    d.cfg.store_path);
+        }
+    }
+    uv_run(&d.loop, UV_RUN_DEFAULT);
+
+    br_sip_free(d.sip);
+    br_sessions_free(d.sessions);
+    br_ctl_free(d.ctl);
+    br_store_close(d.store);
+    rc = uv_loop_close(&d.loop);
+    if (rc != 0)
+        br_warn("event loop closed with handles still open: %s", uv_strerror(rc));
+    br_info("stopped");
+    return d.exit_code;
+}
