@@ -1,0 +1,35 @@
+/*
+ * Keeps third-party types in their rooms: only src/sip/ includes sofia-sip,
+ * only sql-free-store/ includes LevelDB, only src/crypto/ includes GnuTLS.
+ * A violation names the file.
+ */
+#include "tap.h"
+
+static void check(const char *pattern, const char *allowed, const char *what)
+{
+    char cmd[1024], line[512];
+    const char *top = getenv("top_srcdir");
+    int bad = 0;
+    FILE *p;
+
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && grep -rlE '#include[[:space:]]*<%s' src sql-free-store | grep -vE '^%s' ",
+             top && *top ? top : ".", pattern, allowed);
+    p = popen(cmd, "r");
+    if (!ok(p != NULL, "run grep"))
+        return;
+    while (fgets(line, sizeof line, p)) {
+        printf("# %s included in %s", what, line);
+        bad++;
+    }
+    pclose(p);
+    is_int(bad, 0, "%s headers only under %s", what, allowed);
+}
+
+int main(void)
+{
+    check("sofia-sip/", "src/sip/", "sofia-sip");
+    check("leveldb/", "sql-free-store/", "LevelDB");
+    check("gnutls/", "src/crypto/", "GnuTLS");
+    return tap_done();
+}

@@ -1,0 +1,111 @@
+/*
+ * The recording timeline: alignment of two legs, silence for what never
+ * came, late packets, re-anchoring, and exact frame counts.
+ */
+#include "media/g711.h"
+#include "media/mix.h"
+#include "tap.h"
+
+#define SEG 800
+
+static uint8_t out[200000];
+static size_t out_frames;
+static int segments;
+
+static int collect(const uint8_t *frames, size_t n, void *ctx)
+{
+    (void)ctx;
+    memcpy(out + 2 * out_frames, frames, 2 * n);
+    out_frames += n;
+    segments++;
+    return 0;
+}
+
+static void reset(br_mix_t *m)
+{
+    br_mix_free(m);
+    out_frames = 0;
+    segments = 0;
+    br_mix_init(m, SEG, BR_ULAW_SILENCE, BR_ALAW_SILENCE, collect, NULL);
+}
+
+static int range_is(int ch, size_t from, size_t to, uint8_t v)
+{
+    for (size_t i = from; i < to; i++)
+        if (out[2 * i + ch] != v)
+            return 0;
+    return 1;
+}
+
+int main(void)
+{
+    br_mix_t m = { 0 };
+    uint8_t a[160], b[160];
+
+    memset(a, 0x11, sizeof a);
+    memset(b, 0x22, sizeof b);
+
+    reset(&m);
+    br_mix_put(&m, BR_CH_NEAR, 0, a, 160);
+    br_mix_put(&m, BR_CH_FAR, 160, b, 160);
+    br_mix_finish(&m, 400);
+    is_int(out_frames, 400, "finish emits exactly up to the end position");
+    is_int(segments, 1, "one partial segment");
+    ok(range_is(0, 0, 160, 0x11), "near samples at 0..160");
+    ok(range_is(0, 160, 400, BR_ULAW_SILENCE), "near silent (µ-law) after its packet");
+    ok(range_is(1, 0, 160, BR_ALAW_SILENCE), "far silent (A-law) before its packet");
+    ok(range_is(1, 160, 320, 0x22), "far samples at 160..320");
+
+    /* RTP placement: far leg starts 1 s late; near has a 3-packet stall. */
+    reset(&m);
+    for (uint32_t i = 0; i < 100; i++) {
+        if (i < 40 || i >= 43) /* packets 40..42 never arrive */
+            br_mix_put_rtp(&m, BR_CH_NEAR, i * 160, 1111, 5000 + i * 160, a, 160);
+        if (i >= 50)
+            br_mix_put_rtp(&m, BR_CH_FAR, i * 160, 2222, 90000 + (i - 50) * 160, b, 160);
+        br_mix_flush(&m, (int64_t)i * 160 - 1600);
+    }
+    br_mix_finish(&m, 16000);
+    is_int(out_frames, 16000, "2 s of timeline");
+    is_int(segments, 20, "20 segments of 800 frames");
+    ok(range_is(1, 0, 8000, BR_ALAW_SILENCE), "far silent for the first second");
+    ok(range_is(1, 8000, 16000, 0x22), "far audio from 1 s on, aligned to arrival");
+    ok(range_is(0, 0, 6400, 0x11), "near audio before the stall");
+    ok(range_is(0, 6400, 6880, BR_ULAW_SILENCE), "the stall is silence");
+    ok(range_is(0, 6880, 16000, 0x11), "near audio after the stall, in place");
+
+    /* Reordering within the window and late packets after the flush point. */
+    reset(&m);
+    br_mix_put_rtp(&m, BR_CH_NEAR, 0, 7, 0, a, 160);
+    br_mix_put_rtp(&m, BR_CH_NEAR, 320, 7, 320, a, 160);
+    br_mix_put_rtp(&m, BR_CH_NEAR, 330, 7, 160, b, 160); /* late but in time */
+    br_mix_flush(&m, 480);
+    br_mix_put_rtp(&m, BR_CH_NEAR, 500, 7, 320, b, 160); /* after flush: too late */
+    br_mix_finish(&m, 480);
+    ok(range_is(0, 160, 320, 0x22), "reordered packet lands at its timestamp");
+    ok(range_is(0, 320, 480, 0x11), "later packet not overwritten by a too-late duplicate");
+    is_int(m.ch[0].late_samples, 160, "too-late samples counted");
+
+    /* A new SSRC (transfer) re-anchors at arrival instead of at its timestamp. */
+    reset(&m);
+    br_mix_put_rtp(&m, BR_CH_FAR, 0, 1, 1000, b, 160);
+    br_mix_put_rtp(&m, BR_CH_FAR, 800, 2, 123456, a, 160);
+    br_mix_finish(&m, 960);
+    ok(range_is(1, 800, 960, 0x11), "new SSRC placed at its arrival");
+    is_int(m.ch[1].reanchors, 1, "re-anchor counted");
+    /* A timestamp jump far from the wall clock re-anchors too. */
+    reset(&m);
+    br_mix_put_rtp(&m, BR_CH_FAR, 0, 1, 0, b, 160);
+    br_mix_put_rtp(&m, BR_CH_FAR, 160, 1, 4000000, a, 160);
+    br_mix_finish(&m, 320);
+    ok(range_is(1, 160, 320, 0x11), "timestamp jump placed at arrival");
+
+    /* A leg far ahead of the flush point forces a flush instead of wrapping. */
+    reset(&m);
+    br_mix_put(&m, BR_CH_NEAR, 0, a, 160);
+    br_mix_put(&m, BR_CH_NEAR, BR_MIX_RING + 1000, b, 160);
+    ok(m.flushed >= 1160, "window advanced to make room");
+    ok(range_is(0, 0, 160, 0x11), "earlier samples emitted intact");
+    br_mix_free(&m);
+    return tap_done();
+}
