@@ -246,6 +246,19 @@ static int load(br_config_t *cfg, const char *name, const char *base_dir, const 
         return -EINVAL;
     }
     br_strlcpy(cfg->source, name, sizeof cfg->source);
+    /* Defaults are relative too: with a file, they live beside it. */
+    for (size_t i = 0; i < BR_ARRAY_SIZE(settings); i++) {
+        char *field = (char *)cfg + settings[i].offset;
+        char tmp[PATH_MAX];
+        if ((settings[i].type == T_PATH || settings[i].type == T_SOCK) && field[0] != '/' &&
+            base_dir[0] && br_strlcpy(tmp, field, sizeof tmp) == 0 &&
+            resolve_path(base_dir, tmp, field, settings[i].size) < 0) {
+            snprintf(err, errsz, "%s: default path %s is too long in this folder", name, tmp);
+            xmlFreeDoc(doc);
+            xmlFreeParserCtxt(ctxt);
+            return -ENAMETOOLONG;
+        }
+    }
     rc = walk(cfg, doc, name, base_dir, err, errsz);
     xmlFreeDoc(doc);
     xmlFreeParserCtxt(ctxt);

@@ -72,6 +72,9 @@ void br_stream_packet(br_stream_t *s, const uint8_t *pkt, size_t len, const stru
             return;
         }
     }
+    /* Events, comfort noise and audio share one sequence space (RFC 4733
+     * §2.1), so every packet of the source counts towards loss. */
+    br_rtp_seq_update(&s->seq, h.seq);
     if (h.payload_type == s->dtmf_pt && s->dtmf_pt != BR_PT_NONE) {
         s->dtmf_packets++;
         return;
@@ -86,7 +89,6 @@ void br_stream_packet(br_stream_t *s, const uint8_t *pkt, size_t len, const stru
     }
     if (s->pt == BR_PT_NONE)
         br_stream_set_pt(s, h.payload_type);
-    br_rtp_seq_update(&s->seq, h.seq);
     s->packets++;
     if (s->mix && h.payload_len > 0 && !s->error) {
         int64_t arrival = (now_mono_us - s->t0_mono_us) * (int64_t)s->rate / 1000000;

@@ -184,6 +184,8 @@ static void finish_call(br_call_t *c)
     c->finished = 1;
     s->stats.active_calls--;
     s->closing_calls++;
+    if (!s->calls && s->timer_open && !uv_is_closing((uv_handle_t *)&s->flush_timer))
+        uv_timer_stop(&s->flush_timer); /* an idle recorder wakes for nothing */
     call_free_if_done(c);
 }
 
@@ -216,7 +218,6 @@ int br_sessions_new(br_sessions_t **out, uv_loop_t *loop, br_store_t *st, const 
     uv_timer_init(loop, &s->flush_timer);
     s->flush_timer.data = s;
     s->timer_open = 1;
-    uv_timer_start(&s->flush_timer, flush_cb, FLUSH_INTERVAL_MS, FLUSH_INTERVAL_MS);
     *out = s;
     return 0;
 }
@@ -322,6 +323,8 @@ static int new_call(br_sessions_t *s, const br_cucm_from_t *f, br_call_t **out)
         return rc;
     }
     c->t0_mono_us = mono_us();
+    if (!s->calls)
+        uv_timer_start(&s->flush_timer, flush_cb, FLUSH_INTERVAL_MS, FLUSH_INTERVAL_MS);
     c->next = s->calls;
     if (s->calls)
         s->calls->prev = c;
