@@ -6,6 +6,7 @@
 #include "meta.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #define META_VERSION 1
@@ -49,8 +50,22 @@ int br_meta_encode(const br_rec_meta_t *m, br_buf_t *b)
     br_buf_put_u64le(b, m->frames);
     br_buf_put_u32le(b, m->segments);
     br_buf_put_str(b, m->session_id);
+    br_buf_put_u32le(b, m->flags);
+    br_buf_put_str(b, m->call_id);
+    br_buf_put_u32le(b, m->call_seq);
+    br_buf_put_str(b, m->peer_call_id);
     put_party(b, &m->near);
     put_party(b, &m->far);
+    br_buf_put_u32le(b, m->nevents);
+    for (uint32_t i = 0; i < m->nevents && i < BR_META_MAX_EVENTS; i++) {
+        const br_rec_event_t *e = &m->events[i];
+        br_buf_put_u32le(b, e->at_ms);
+        br_buf_put_u8(b, e->kind);
+        br_buf_put_u8(b, e->channel);
+        br_buf_put_str(b, e->refci);
+        br_buf_put_str(b, e->device);
+        br_buf_put_str(b, e->addr);
+    }
     return b->failed ? -ENOMEM : 0;
 }
 
@@ -70,8 +85,24 @@ int br_meta_decode(const uint8_t *data, size_t len, br_rec_meta_t *m)
     m->frames = br_get_u64le(&r);
     m->segments = br_get_u32le(&r);
     br_get_str(&r, m->session_id, sizeof m->session_id);
+    m->flags = br_get_u32le(&r);
+    br_get_str(&r, m->call_id, sizeof m->call_id);
+    m->call_seq = br_get_u32le(&r);
+    br_get_str(&r, m->peer_call_id, sizeof m->peer_call_id);
     get_party(&r, &m->near);
     get_party(&r, &m->far);
+    m->nevents = br_get_u32le(&r);
+    if (m->nevents > BR_META_MAX_EVENTS)
+        return -EPROTO;
+    for (uint32_t i = 0; i < m->nevents; i++) {
+        br_rec_event_t *e = &m->events[i];
+        e->at_ms = br_get_u32le(&r);
+        e->kind = br_get_u8(&r);
+        e->channel = br_get_u8(&r);
+        br_get_str(&r, e->refci, sizeof e->refci);
+        br_get_str(&r, e->device, sizeof e->device);
+        br_get_str(&r, e->addr, sizeof e->addr);
+    }
     if (r.failed || r.left != 0 || m->state > BR_REC_RECOVERED || m->sample_rate == 0 ||
         m->sample_rate > 48000)
         return -EPROTO;
@@ -95,4 +126,38 @@ const char *br_rec_state_name(uint8_t state)
 uint64_t br_meta_duration_ms(const br_rec_meta_t *m)
 {
     return m->sample_rate ? m->frames * 1000 / m->sample_rate : 0;
+}
+
+void br_meta_flags_str(uint32_t flags, char *out, size_t outsz)
+{
+    static const struct {
+        uint32_t bit;
+        const char *name;
+    } names[] = {
+        { BR_FLAG_SINGLE_LEG, "single-leg" },
+        { BR_FLAG_NO_MEDIA, "no-media" },
+        { BR_FLAG_SHUTDOWN, "shutdown" },
+        { BR_FLAG_STORAGE_ERROR, "storage-error" },
+    };
+    size_t n = 0;
+
+    out[0] = 0;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (!(flags & names[i].bit))
+            continue;
+        int w = snprintf(out + n, outsz - n, "%s%s", n ? "," : "", names[i].name);
+        if (w < 0 || (size_t)w >= outsz - n)
+            break;
+        n += (size_t)w;
+    }
+    if (n == 0 && outsz > 1)
+        snprintf(out, outsz, "-");
+}
+
+int br_meta_add_event(br_rec_meta_t *m, const br_rec_event_t *ev)
+{
+    if (m->nevents >= BR_META_MAX_EVENTS)
+        return -ENOSPC;
+    m->events[m->nevents++] = *ev;
+    return 0;
 }

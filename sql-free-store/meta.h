@@ -31,6 +31,28 @@ typedef struct br_rec_party {
     uint64_t dropped;       /* malformed, wrong payload type, too late */
 } br_rec_party_t;
 
+/* Flags: what a reader of the recording must know about how it was made. */
+enum {
+    BR_FLAG_SINGLE_LEG = 1 << 0, /* the partner leg never came: one channel only */
+    BR_FLAG_NO_MEDIA = 1 << 1,   /* legs were answered but no RTP ever arrived */
+    BR_FLAG_SHUTDOWN = 1 << 2,   /* sealed because the recorder stopped, not by BYE */
+    BR_FLAG_STORAGE_ERROR = 1 << 3, /* some audio could not be written */
+};
+
+/* Something that happened during the recording, on its timeline. */
+enum br_event_kind { BR_EVENT_FAR_CHANGED = 1, BR_EVENT_MEDIA_CHANGED = 2 };
+
+#define BR_META_MAX_EVENTS 32
+
+typedef struct br_rec_event {
+    uint32_t at_ms;   /* from the start of the recording */
+    uint8_t kind;     /* enum br_event_kind */
+    uint8_t channel;  /* which leg it concerns (0 near, 1 far) */
+    char refci[24];
+    char device[BR_META_STR];
+    char addr[BR_META_STR];
+} br_rec_event_t;
+
 typedef struct br_rec_meta {
     char id[BR_ID_LEN + 1];
     uint8_t state;           /* enum br_rec_state */
@@ -40,7 +62,16 @@ typedef struct br_rec_meta {
     uint64_t frames;         /* stereo frames stored: duration = frames / rate */
     uint32_t segments;
     char session_id[40];
+    uint32_t flags;
+    /* A call: the recordings of one recorded call leg, which CUCM splits at
+     * every hold or transfer (same x-refci); call_seq orders them. */
+    char call_id[BR_ID_LEN + 1];
+    uint32_t call_seq;
+    /* When both parties of a conversation are recorded: the other one's call. */
+    char peer_call_id[BR_ID_LEN + 1];
     br_rec_party_t near, far;
+    uint32_t nevents;
+    br_rec_event_t events[BR_META_MAX_EVENTS];
 } br_rec_meta_t;
 
 int br_meta_encode(const br_rec_meta_t *m, br_buf_t *out);
@@ -49,6 +80,10 @@ int br_meta_encode(const br_rec_meta_t *m, br_buf_t *out);
 int br_meta_decode(const uint8_t *data, size_t len, br_rec_meta_t *m);
 
 const char *br_rec_state_name(uint8_t state);
+/* Writes the flags as a comma-separated list ("-" for none). */
+void br_meta_flags_str(uint32_t flags, char *out, size_t outsz);
+/* Appends an event; the oldest are kept when the list is full. */
+int br_meta_add_event(br_rec_meta_t *m, const br_rec_event_t *ev);
 /* Duration in milliseconds from the stored frame count. */
 uint64_t br_meta_duration_ms(const br_rec_meta_t *m);
 

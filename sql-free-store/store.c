@@ -406,6 +406,26 @@ int br_rec_seal(br_rec_writer_t *w, br_rec_meta_t *meta, uint8_t state)
     return rc;
 }
 
+int br_rec_discard(br_rec_writer_t *w)
+{
+    leveldb_writebatch_t *batch = leveldb_writebatch_create();
+    char key[KEY_MAX], *err = NULL;
+    size_t klen;
+
+    klen = (size_t)snprintf(key, sizeof key, "key/%s", w->id);
+    leveldb_writebatch_delete(batch, key, klen);
+    klen = rec_key(key, w->id, "meta");
+    leveldb_writebatch_delete(batch, key, klen);
+    for (uint32_t n = 0; n < w->segments; n++) {
+        klen = seg_key(key, w->id, n);
+        leveldb_writebatch_delete(batch, key, klen);
+    }
+    leveldb_write(w->st->db, w->st->wopts_sync, batch, &err);
+    leveldb_writebatch_destroy(batch);
+    rec_writer_free(w);
+    return map_leveldb_error(err);
+}
+
 void br_rec_writer_abandon(br_rec_writer_t *w)
 {
     rec_writer_free(w);

@@ -44,6 +44,9 @@ int br_rec_write_segment(br_rec_writer_t *w, const uint8_t *audio, size_t len);
 /* Writes meta as final metadata with the given state and the seal record,
  * synced, then frees the writer whatever the outcome. meta->segments is set. */
 int br_rec_seal(br_rec_writer_t *w, br_rec_meta_t *meta, uint8_t state);
+/* Removes a recording that never held anything worth keeping (a cancelled
+ * or failed attempt): its key, metadata and segments. Frees the writer. */
+int br_rec_discard(br_rec_writer_t *w);
 /* Frees the writer without sealing: the recording stays as written and the
  * next br_store_recover() seals it as "recovered". */
 void br_rec_writer_abandon(br_rec_writer_t *w);

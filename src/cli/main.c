@@ -24,9 +24,14 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: bibrec [-c CONFIG] COMMAND [ARGS]\n"
                "commands:\n"
-               "  list                  recordings: id, start, duration, near DN, far address, state\n"
+               "  list                  recordings: id, start, duration, near DN, far address, state,\n"
+               "                        call, flags\n"
+               "  calls                 calls: the parts CUCM split at hold/resume, with the gaps\n"
+               "  show ID               everything known about one recording, with its timeline\n"
                "  export ID FILE.wav    decrypt a recording to a stereo WAV (left near, right far)\n"
-               "  verify [ID]           check hash chains without decrypting; exit 1 on any failure\n");
+               "  export-call CALL FILE.wav   all parts of a call in order, in one WAV\n"
+               "  verify [ID]           check hash chains without decrypting; exit 1 on any failure\n"
+               "  stats                 the running daemon's counters\n");
 }
 
 static int write_file(const char *path, const br_buf_t *b)
@@ -107,18 +112,19 @@ int main(int argc, char **argv)
     }
     /* export's FILE stays here: the daemon sends the bytes, we write them. */
     cmd_argc = argc - optind;
-    if (strcmp(argv[optind], "export") == 0 && cmd_argc == 3)
+    if (br_cmd_output_is_file(argv[optind])) {
+        if (cmd_argc != 3) {
+            usage(stderr);
+            return 2;
+        }
         cmd_argc = 2;
+    }
     if (cmd_argc > (int)BR_ARRAY_SIZE(cmd_argv)) {
         usage(stderr);
         return 2;
     }
     for (int i = 0; i < cmd_argc; i++)
         cmd_argv[i] = argv[optind + i];
-    if (strcmp(argv[optind], "export") == 0 && argc - optind != 3) {
-        usage(stderr);
-        return 2;
-    }
 
     br_buf_init(&out);
     br_buf_init(&msgs);

@@ -16,9 +16,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/netlist.h"
 #include "common/util.h"
 
-enum type { T_STR, T_PATH, T_SOCK, T_UINT, T_PORT, T_BOOL, T_LOGLEVEL };
+enum type { T_STR, T_OPTSTR, T_PORT0, T_PATH, T_SOCK, T_UINT, T_PORT, T_BOOL, T_LOGLEVEL };
 
 struct setting {
     const char *element;
@@ -41,12 +42,33 @@ static const struct setting settings[] = {
     S("sip", "port", T_PORT, sip_port, 0, 0),
     S("sip", "udp", T_BOOL, sip_udp, 0, 0),
     S("sip", "tcp", T_BOOL, sip_tcp, 0, 0),
+    S("sip", "tls-port", T_PORT0, sip_tls_port, 0, 0),
+    S("sip", "tls-cert", T_PATH, tls_cert, 0, 0),
+    S("sip", "tls-key", T_PATH, tls_key, 0, 0),
+    S("sip", "tls-ca", T_PATH, tls_ca, 0, 0),
+    S("sip", "tls-verify-client", T_BOOL, tls_verify_client, 0, 0),
+    S("sip", "trusted", T_STR, trusted, 0, 0),
     S("rtp", "address", T_STR, rtp_address, 0, 0),
     S("rtp", "port-min", T_PORT, rtp_port_min, 0, 0),
     S("rtp", "port-max", T_PORT, rtp_port_max, 0, 0),
     S("rtp", "jitter-ms", T_UINT, jitter_ms, 20, 1000),
     S("control", "socket", T_SOCK, control_socket, 0, 0),
     S("session", "pair-wait-ms", T_UINT, pair_wait_ms, 0, 60000),
+    S("session", "answer-wait-ms", T_UINT, answer_wait_ms, 0, 5000),
+    S("session", "max-calls", T_UINT, max_calls, 1, 100000),
+    S("session", "drain-ms", T_UINT, drain_ms, 0, 3600000),
+    S("session", "stitch-window-s", T_UINT, stitch_window_s, 0, 86400),
+    S("cucm", "recording-number", T_STR, cucm.recording_number, 0, 0),
+    S("cucm", "trunk-name", T_STR, cucm.trunk_name, 0, 0),
+    S("cucm", "recording-profile", T_STR, cucm.recording_profile, 0, 0),
+    S("cucm", "recording-css", T_STR, cucm.recording_css, 0, 0),
+    S("cucm", "partition", T_STR, cucm.partition, 0, 0),
+    S("cucm", "device-pool", T_STR, cucm.device_pool, 0, 0),
+    S("cucm", "sip-profile", T_STR, cucm.sip_profile, 0, 0),
+    S("cucm", "security-profile", T_STR, cucm.security_profile, 0, 0),
+    S("cucm", "phone-service-url", T_OPTSTR, cucm.phone_service_url, 0, 0),
+    S("cucm", "announcement-number", T_OPTSTR, cucm.announcement_number, 0, 0),
+    S("cucm", "axl-user", T_STR, cucm.axl_user, 0, 0),
 };
 
 void br_config_defaults(br_config_t *cfg)
@@ -67,6 +89,21 @@ void br_config_defaults(br_config_t *cfg)
     cfg->jitter_ms = 200;
     br_strlcpy(cfg->control_socket, "bibrec-data/bibrecd.sock", sizeof cfg->control_socket);
     cfg->pair_wait_ms = 5000;
+    cfg->answer_wait_ms = 300;
+    cfg->max_calls = 4000;
+    cfg->drain_ms = 0;
+    cfg->stitch_window_s = 3600;
+    br_strlcpy(cfg->trusted, "127.0.0.0/8 ::1", sizeof cfg->trusted);
+    br_strlcpy(cfg->cucm.recording_number, "7000", sizeof cfg->cucm.recording_number);
+    br_strlcpy(cfg->cucm.trunk_name, "bibrec-trunk", sizeof cfg->cucm.trunk_name);
+    br_strlcpy(cfg->cucm.recording_profile, "bibrec-recording", sizeof cfg->cucm.recording_profile);
+    br_strlcpy(cfg->cucm.recording_css, "bibrec-recording-css", sizeof cfg->cucm.recording_css);
+    br_strlcpy(cfg->cucm.partition, "bibrec-recording-pt", sizeof cfg->cucm.partition);
+    br_strlcpy(cfg->cucm.device_pool, "Default", sizeof cfg->cucm.device_pool);
+    br_strlcpy(cfg->cucm.sip_profile, "bibrec SIP Profile", sizeof cfg->cucm.sip_profile);
+    br_strlcpy(cfg->cucm.security_profile, "bibrec SIP Trunk Security Profile",
+               sizeof cfg->cucm.security_profile);
+    br_strlcpy(cfg->cucm.axl_user, "axladmin", sizeof cfg->cucm.axl_user);
 }
 
 /* Joins a relative path to the configuration file's folder. */
@@ -104,6 +141,12 @@ static int apply(br_config_t *cfg, const struct setting *s, const char *v, const
             return -EINVAL;
         }
         return 0;
+    case T_OPTSTR:
+        if (br_strlcpy(field, v, s->size) < 0) {
+            snprintf(why, whysz, "must be shorter than %zu characters", s->size);
+            return -EINVAL;
+        }
+        return 0;
     case T_PATH:
     case T_SOCK:
         if (!v[0] || resolve_path(base_dir, v, field, s->size) < 0) {
@@ -121,6 +164,13 @@ static int apply(br_config_t *cfg, const struct setting *s, const char *v, const
     case T_PORT:
         if (parse_uint(v, 65535, &x) < 0 || x == 0) {
             snprintf(why, whysz, "must be a port number from 1 to 65535");
+            return -EINVAL;
+        }
+        *(uint16_t *)field = (uint16_t)x;
+        return 0;
+    case T_PORT0:
+        if (parse_uint(v, 65535, &x) < 0) {
+            snprintf(why, whysz, "must be a port number from 0 (off) to 65535");
             return -EINVAL;
         }
         *(uint16_t *)field = (uint16_t)x;
@@ -153,6 +203,12 @@ static int known_element(const char *name)
     return 0;
 }
 
+int br_config_check_trusted(const char *text, char *why, size_t whysz)
+{
+    br_netlist_t l;
+    return br_netlist_parse(&l, text, why, whysz);
+}
+
 static int check_cross(const br_config_t *cfg, char *why, size_t whysz)
 {
     if (cfg->rtp_port_min > cfg->rtp_port_max || cfg->rtp_port_max - cfg->rtp_port_min < 2) {
@@ -163,6 +219,16 @@ static int check_cross(const br_config_t *cfg, char *why, size_t whysz)
         snprintf(why, whysz, "sip: at least one of udp and tcp must be yes");
         return -EINVAL;
     }
+    if (cfg->sip_tls_port && (!cfg->tls_cert[0] || !cfg->tls_key[0])) {
+        snprintf(why, whysz, "sip tls-port needs tls-cert and tls-key");
+        return -EINVAL;
+    }
+    if (cfg->tls_verify_client && !cfg->tls_ca[0]) {
+        snprintf(why, whysz, "sip tls-verify-client needs tls-ca");
+        return -EINVAL;
+    }
+    if (br_config_check_trusted(cfg->trusted, why, whysz) < 0)
+        return -EINVAL;
     if (cfg->sip_port >= cfg->rtp_port_min && cfg->sip_port <= cfg->rtp_port_max) {
         snprintf(why, whysz, "sip port %u lies inside the rtp port range", cfg->sip_port);
         return -EINVAL;

@@ -27,11 +27,36 @@ typedef struct br_config {
     char sip_address[BR_ADDR_MAX];
     uint16_t sip_port;
     int sip_udp, sip_tcp;
+    uint16_t sip_tls_port;     /* 0: no TLS listener */
+    char tls_cert[PATH_MAX];   /* PEM certificate (chain) */
+    char tls_key[PATH_MAX];    /* PEM private key */
+    char tls_ca[PATH_MAX];     /* PEM CA bundle; with tls_verify_client, peers must present a cert */
+    int tls_verify_client;
+    /* Peers allowed to send INVITE, UPDATE and OPTIONS: addresses or networks. */
+    char trusted[1024];
     char rtp_address[BR_ADDR_MAX];
     uint16_t rtp_port_min, rtp_port_max;
     unsigned jitter_ms;        /* how long the timeline waits for late packets */
     char control_socket[BR_SOCK_PATH_MAX];
-    unsigned pair_wait_ms;
+    unsigned pair_wait_ms;     /* after this a lone leg is flagged single-leg */
+    unsigned answer_wait_ms;   /* the first leg's 200 waits this long for its partner */
+    unsigned max_calls;        /* concurrent recordings; beyond: 503 */
+    unsigned drain_ms;         /* on SIGTERM, calls may run this long before sealing */
+    unsigned stitch_window_s;  /* a new pair with the same x-refci within this joins the call */
+    /* What the CUCM administrator configures to reach us (cucm-profiles/). */
+    struct br_cucm_names {
+        char recording_number[32];  /* Recording Destination Address = route pattern */
+        char trunk_name[64];
+        char recording_profile[64];
+        char recording_css[64];
+        char partition[64];
+        char device_pool[64];
+        char sip_profile[64];
+        char security_profile[64];
+        char phone_service_url[256]; /* empty: derived from the SIP address */
+        char announcement_number[32]; /* empty: no announcement route */
+        char axl_user[64];
+    } cucm;
 } br_config_t;
 
 /* Fills cfg with the embedded defaults. */
@@ -42,5 +67,8 @@ int br_config_load(br_config_t *cfg, const char *file, char *err, size_t errsz);
 /* Loads from memory (for tests and fuzzing); name appears in errors. */
 int br_config_load_mem(br_config_t *cfg, const char *name, const char *xml, size_t len, char *err,
                        size_t errsz);
+
+/* Checks the syntax of a trusted-peers list (see common/netlist.h). */
+int br_config_check_trusted(const char *text, char *why, size_t whysz);
 
 #endif

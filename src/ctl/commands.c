@@ -5,24 +5,36 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/util.h"
 #include "media/wav.h"
 
+static const char *call_of(const br_rec_meta_t *m)
+{
+    return m->call_id[0] ? m->call_id : m->id; /* recovered before the call was known */
+}
+
+static const char *dash(const char *s)
+{
+    return s[0] ? s : "-";
+}
+
 static int list_one(const br_rec_meta_t *m, int err, void *ctx)
 {
     br_buf_t *out = ctx;
-    char start[32];
+    char start[32], flags[96];
 
     if (err < 0) {
-        br_buf_printf(out, "%s\t-\t-\t-\t-\tunreadable (%s)\n", m->id, br_strerror(err));
+        br_buf_printf(out, "%s\t-\t-\t-\t-\tunreadable (%s)\t-\t-\n", m->id, br_strerror(err));
         return 0;
     }
     br_format_time(m->start_us, start, sizeof start);
-    br_buf_printf(out, "%s\t%s\t%.2f\t%s\t%s\t%s\n", m->id, start,
-                  (double)br_meta_duration_ms(m) / 1000.0, m->near.addr[0] ? m->near.addr : "-",
-                  m->far.addr[0] ? m->far.addr : "-", br_rec_state_name(m->state));
+    br_meta_flags_str(m->flags, flags, sizeof flags);
+    br_buf_printf(out, "%s\t%s\t%.2f\t%s\t%s\t%s\t%s\t%s\n", m->id, start,
+                  (double)br_meta_duration_ms(m) / 1000.0, dash(m->near.addr), dash(m->far.addr),
+                  br_rec_state_name(m->state), call_of(m), flags);
     return 0;
 }
 
@@ -34,11 +46,164 @@ static int cmd_list(br_store_t *st, int argc, char **argv, br_buf_t *out, br_buf
         br_buf_printf(err, "usage: list\n");
         return 2;
     }
-    br_buf_printf(out, "ID\tSTART\tDURATION\tNEAR\tFAR\tSTATE\n");
+    br_buf_printf(out, "ID\tSTART\tDURATION\tNEAR\tFAR\tSTATE\tCALL\tFLAGS\n");
     rc = br_store_each(st, list_one, out);
     if (rc < 0) {
         br_buf_printf(err, "list: %s\n", br_strerror(rc));
         return 1;
+    }
+    return 0;
+}
+
+/* ---- calls: recordings grouped by call ----------------------------------- */
+
+struct call_row {
+    char call_id[BR_ID_LEN + 1];
+    char peer[BR_ID_LEN + 1];
+    char near[BR_META_STR], far[BR_META_STR];
+    int64_t start_us, last_end_us, gap_us;
+    uint64_t ms;
+    unsigned parts;
+};
+
+struct calls_ctx {
+    struct call_row *rows;
+    size_t n, cap;
+    const char *only; /* collect the recordings of this call (export-call) */
+    char (*ids)[BR_ID_LEN + 1];
+    uint32_t *seqs;
+    size_t nids, capids;
+};
+
+static int calls_one(const br_rec_meta_t *m, int err, void *ctx)
+{
+    struct calls_ctx *c = ctx;
+    struct call_row *r = NULL;
+
+    if (err < 0)
+        return 0;
+    if (c->only) {
+        if (strcmp(call_of(m), c->only) != 0)
+            return 0;
+        if (c->nids == c->capids) {
+            size_t cap = c->capids ? 2 * c->capids : 16;
+            void *a = realloc(c->ids, cap * sizeof *c->ids), *b;
+            if (!a)
+                return -ENOMEM;
+            c->ids = a;
+            b = realloc(c->seqs, cap * sizeof *c->seqs);
+            if (!b)
+                return -ENOMEM;
+            c->seqs = b;
+            c->capids = cap;
+        }
+        memcpy(c->ids[c->nids], m->id, BR_ID_LEN + 1);
+        c->seqs[c->nids++] = m->call_seq;
+        return 0;
+    }
+    for (size_t i = c->n; i-- > 0;) /* recent calls are at the end */
+        if (strcmp(c->rows[i].call_id, call_of(m)) == 0) {
+            r = &c->rows[i];
+            break;
+        }
+    if (!r) {
+        if (c->n == c->cap) {
+            size_t cap = c->cap ? 2 * c->cap : 64;
+            struct call_row *p = realloc(c->rows, cap * sizeof *p);
+            if (!p)
+                return -ENOMEM;
+            c->rows = p;
+            c->cap = cap;
+        }
+        r = &c->rows[c->n++];
+        memset(r, 0, sizeof *r);
+        br_strlcpy(r->call_id, call_of(m), sizeof r->call_id);
+        br_strlcpy(r->near, m->near.addr, sizeof r->near);
+        br_strlcpy(r->far, m->far.addr, sizeof r->far);
+        r->start_us = m->start_us;
+    } else if (m->start_us > r->last_end_us) {
+        r->gap_us += m->start_us - r->last_end_us;
+    }
+    if (m->peer_call_id[0])
+        br_strlcpy(r->peer, m->peer_call_id, sizeof r->peer);
+    r->parts++;
+    r->ms += br_meta_duration_ms(m);
+    r->last_end_us = m->end_us > m->start_us ? m->end_us : m->start_us;
+    return 0;
+}
+
+static int cmd_calls(br_store_t *st, int argc, char **argv, br_buf_t *out, br_buf_t *err)
+{
+    struct calls_ctx c = { 0 };
+    int rc;
+
+    (void)argv;
+    if (argc != 1) {
+        br_buf_printf(err, "usage: calls\n");
+        return 2;
+    }
+    rc = br_store_each(st, calls_one, &c);
+    if (rc < 0) {
+        free(c.rows);
+        br_buf_printf(err, "calls: %s\n", br_strerror(rc));
+        return 1;
+    }
+    br_buf_printf(out, "CALL\tSTART\tPARTS\tRECORDED\tGAPS\tNEAR\tFAR\tPEER\n");
+    for (size_t i = 0; i < c.n; i++) {
+        char start[32];
+        br_format_time(c.rows[i].start_us, start, sizeof start);
+        br_buf_printf(out, "%s\t%s\t%u\t%.2f\t%.2f\t%s\t%s\t%s\n", c.rows[i].call_id, start,
+                      c.rows[i].parts, c.rows[i].ms / 1000.0, c.rows[i].gap_us / 1e6,
+                      dash(c.rows[i].near), dash(c.rows[i].far), dash(c.rows[i].peer));
+    }
+    free(c.rows);
+    return 0;
+}
+
+static void show_party(br_buf_t *out, const char *side, const br_rec_party_t *p)
+{
+    br_buf_printf(out,
+                  "%s.present\t%s\n%s.refci\t%s\n%s.device\t%s\n%s.addr\t%s\n%s.cluster\t%s\n"
+                  "%s.guid\t%s\n%s.payload_type\t%u\n%s.packets\t%" PRIu64 "\n%s.lost\t%" PRIu64
+                  "\n%s.dropped\t%" PRIu64 "\n",
+                  side, p->present ? "yes" : "no", side, dash(p->refci), side, dash(p->device), side,
+                  dash(p->addr), side, dash(p->cluster), side, dash(p->guid), side, p->payload_type,
+                  side, p->packets, side, p->lost, side, p->dropped);
+}
+
+static int cmd_show(br_store_t *st, int argc, char **argv, br_buf_t *out, br_buf_t *err)
+{
+    char start[32], end[32], flags[96];
+    br_rec_meta_t m;
+    int rc;
+
+    if (argc != 2) {
+        br_buf_printf(err, "usage: show ID\n");
+        return 2;
+    }
+    rc = br_store_read_meta(st, argv[1], &m);
+    if (rc < 0) {
+        br_buf_printf(err, "show: recording %s: %s\n", argv[1],
+                      rc == -ENOENT ? "no such recording" : br_strerror(rc));
+        return 1;
+    }
+    br_format_time(m.start_us, start, sizeof start);
+    br_format_time(m.end_us, end, sizeof end);
+    br_meta_flags_str(m.flags, flags, sizeof flags);
+    br_buf_printf(out,
+                  "id\t%s\nstate\t%s\ncall\t%s\ncall_part\t%" PRIu32 "\npeer_call\t%s\n"
+                  "start\t%s\nend\t%s\nduration\t%.2f\nsample_rate\t%" PRIu32
+                  "\nsegments\t%" PRIu32 "\nflags\t%s\nsession_id\t%s\n",
+                  m.id, br_rec_state_name(m.state), call_of(&m), m.call_seq + 1, dash(m.peer_call_id),
+                  start, end, br_meta_duration_ms(&m) / 1000.0, m.sample_rate, m.segments, flags,
+                  dash(m.session_id));
+    show_party(out, "near", &m.near);
+    show_party(out, "far", &m.far);
+    for (uint32_t i = 0; i < m.nevents; i++) {
+        const br_rec_event_t *e = &m.events[i];
+        br_buf_printf(out, "event\t%.3f\t%s\t%s\trefci=%s device=%s addr=%s\n", e->at_ms / 1000.0,
+                      e->kind == BR_EVENT_FAR_CHANGED ? "far-end-changed" : "media-changed",
+                      e->channel ? "far" : "near", dash(e->refci), dash(e->device), dash(e->addr));
     }
     return 0;
 }
@@ -56,35 +221,97 @@ static int export_segment(const uint8_t *audio, size_t len, void *ctx)
     return br_wav_append_g711(e->out, audio, len / 2, e->pt_near, e->pt_far);
 }
 
+/* Appends one recording's audio as PCM to e->out. */
+static int export_append(br_store_t *st, const char *id, struct export_ctx *e, br_buf_t *err)
+{
+    br_rec_meta_t m;
+    int rc = br_store_read_meta(st, id, &m);
+
+    if (rc < 0) {
+        br_buf_printf(err, "export: recording %s: %s\n", id,
+                      rc == -ENOENT ? "no such recording" : br_strerror(rc));
+        return rc;
+    }
+    e->pt_near = m.near.payload_type;
+    e->pt_far = m.far.payload_type;
+    rc = br_store_read_audio(st, m.id, export_segment, e);
+    if (rc < 0 || e->out->failed) {
+        br_buf_printf(err, "export: recording %s: %s\n", m.id,
+                      e->out->failed ? "out of memory" : br_strerror(rc));
+        return rc < 0 ? rc : -ENOMEM;
+    }
+    return 0;
+}
+
 static int cmd_export(br_store_t *st, int argc, char **argv, br_buf_t *out, br_buf_t *err)
 {
     struct export_ctx e = { out, 0, 0, 0 };
-    uint8_t header[BR_WAV_HEADER_LEN];
-    br_rec_meta_t m;
-    int rc;
+    uint8_t header[BR_WAV_HEADER_LEN] = { 0 };
 
     if (argc != 2) {
         br_buf_printf(err, "usage: export ID FILE.wav\n");
         return 2;
     }
-    rc = br_store_read_meta(st, argv[1], &m);
-    if (rc < 0) {
-        br_buf_printf(err, "export: recording %s: %s\n", argv[1],
-                      rc == -ENOENT ? "no such recording" : br_strerror(rc));
-        return 1;
-    }
-    e.pt_near = m.near.payload_type;
-    e.pt_far = m.far.payload_type;
     br_buf_append(out, header, sizeof header); /* filled in below */
-    rc = br_store_read_audio(st, m.id, export_segment, &e);
-    if (rc < 0 || out->failed) {
+    if (export_append(st, argv[1], &e, err) < 0) {
         br_buf_reset(out);
-        br_buf_printf(err, "export: recording %s: %s\n", m.id,
-                      out->failed ? "out of memory" : br_strerror(rc));
         return 1;
     }
-    br_wav_header(out->data, m.sample_rate, e.frames);
+    br_wav_header(out->data, 8000, e.frames);
     return 0;
+}
+
+/* All parts of a call, in order, back to back: the hold gaps are in the
+ * metadata (`bibrec calls`), not hours of silence in the file. */
+static int cmd_export_call(br_store_t *st, int argc, char **argv, br_buf_t *out, br_buf_t *err)
+{
+    struct calls_ctx c = { 0 };
+    struct export_ctx e = { out, 0, 0, 0 };
+    uint8_t header[BR_WAV_HEADER_LEN] = { 0 };
+    int rc, status = 0;
+
+    if (argc != 2) {
+        br_buf_printf(err, "usage: export-call CALL FILE.wav\n");
+        return 2;
+    }
+    c.only = argv[1];
+    rc = br_store_each(st, calls_one, &c);
+    if (rc < 0 || c.nids == 0) {
+        br_buf_printf(err, "export-call: call %s: %s\n", argv[1],
+                      rc < 0 ? br_strerror(rc) : "no such call");
+        status = 1;
+        goto out;
+    }
+    /* Insertion sort by part number: calls have a handful of parts. */
+    for (size_t i = 1; i < c.nids; i++)
+        for (size_t j = i; j > 0 && c.seqs[j - 1] > c.seqs[j]; j--) {
+            char tmp[BR_ID_LEN + 1];
+            uint32_t t = c.seqs[j];
+            c.seqs[j] = c.seqs[j - 1];
+            c.seqs[j - 1] = t;
+            memcpy(tmp, c.ids[j], sizeof tmp);
+            memcpy(c.ids[j], c.ids[j - 1], sizeof tmp);
+            memcpy(c.ids[j - 1], tmp, sizeof tmp);
+        }
+    br_buf_append(out, header, sizeof header);
+    for (size_t i = 0; i < c.nids && status == 0; i++)
+        if (export_append(st, c.ids[i], &e, err) < 0)
+            status = 1;
+    if (status == 0)
+        br_wav_header(out->data, 8000, e.frames);
+    else
+        br_buf_reset(out);
+out:
+    free(c.ids);
+    free(c.seqs);
+    return status;
+}
+
+static int cmd_stats(br_store_t *st, int argc, char **argv, br_buf_t *out, br_buf_t *err)
+{
+    (void)st, (void)argc, (void)argv, (void)out;
+    br_buf_printf(err, "stats: no daemon is running (counters live in bibrecd)\n");
+    return 1;
 }
 
 struct verify_ctx {
@@ -131,8 +358,12 @@ static const struct {
     int file_output;
 } commands[] = {
     { "list", cmd_list, 0 },
+    { "calls", cmd_calls, 0 },
+    { "show", cmd_show, 0 },
     { "export", cmd_export, 1 },
+    { "export-call", cmd_export_call, 1 },
     { "verify", cmd_verify, 0 },
+    { "stats", cmd_stats, 0 },
 };
 
 int br_cmd_output_is_file(const char *cmd)

@@ -23,6 +23,7 @@ struct br_ctl {
     uv_loop_t *loop;
     uv_pipe_t listener;
     br_store_t *st;
+    const br_stats_t *stats;
     char path[108];
     int open_handles;
     int stopping;
@@ -147,6 +148,20 @@ static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
         return;
     }
     br_debug("control: %s", k->argv[0]);
+    if (strcmp(k->argv[0], "stats") == 0) {
+        /* Counters live on the loop thread: answer here, not in the pool. */
+        br_buf_t out, msgs;
+        br_buf_init(&out);
+        br_buf_init(&msgs);
+        if (k->ctl->stats)
+            br_stats_format(k->ctl->stats, &out);
+        br_ctl_encode_response(&k->reply, 0, &out, &msgs);
+        br_buf_free(&out);
+        br_buf_free(&msgs);
+        k->work.data = k;
+        after_work_cb(&k->work, 0);
+        return;
+    }
     k->work.data = k;
     k->busy = 1;
     if (uv_queue_work(k->ctl->loop, &k->work, work_cb, after_work_cb) < 0) {
@@ -176,7 +191,8 @@ static void connection_cb(uv_stream_t *server, int status)
         conn_close(k);
 }
 
-int br_ctl_start(br_ctl_t **out, uv_loop_t *loop, const char *path, br_store_t *st)
+int br_ctl_start(br_ctl_t **out, uv_loop_t *loop, const char *path, br_store_t *st,
+                 const br_stats_t *stats)
 {
     br_ctl_t *c;
     mode_t old;
@@ -188,6 +204,7 @@ int br_ctl_start(br_ctl_t **out, uv_loop_t *loop, const char *path, br_store_t *
         return -ENOMEM;
     c->loop = loop;
     c->st = st;
+    c->stats = stats;
     br_strlcpy(c->path, path, sizeof c->path);
     uv_pipe_init(loop, &c->listener, 0);
     c->listener.data = c;

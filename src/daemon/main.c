@@ -14,6 +14,7 @@
 
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "common/stats.h"
 #include "common/util.h"
 #include "config/config.h"
 #include "crypto/crypto.h"
@@ -29,8 +30,8 @@ struct daemon {
     br_sessions_t *sessions;
     br_sip_t *sip;
     br_ctl_t *ctl;
+    br_stats_t stats;
     uv_signal_t sigint, sigterm;
-    int pending_stops;
     int stopping;
     int exit_code;
 };
@@ -43,24 +44,33 @@ static void usage(FILE *f)
             "       bibrecd --version\n");
 }
 
-static void part_stopped(void *ctx)
+/* Shutdown runs in stages, each started by the previous one's callback:
+ * SIP drains (503 to newcomers) -> sessions end or are sealed after the
+ * drain time -> SIP shuts down -> the control socket closes -> the loop
+ * runs out of handles and main() returns. */
+static void ctl_stopped(void *ctx)
 {
     struct daemon *d = ctx;
-    if (--d->pending_stops > 0)
-        return;
     uv_close((uv_handle_t *)&d->sigint, NULL);
     uv_close((uv_handle_t *)&d->sigterm, NULL);
+}
+
+static void sip_stopped(void *ctx)
+{
+    struct daemon *d = ctx;
+    if (d->ctl)
+        br_ctl_stop(d->ctl, ctl_stopped, d);
+    else
+        ctl_stopped(d);
 }
 
 static void sessions_stopped(void *ctx)
 {
     struct daemon *d = ctx;
-    /* Recordings are sealed; the control socket goes last so the CLI can
-     * be served until then. */
-    if (d->ctl)
-        br_ctl_stop(d->ctl, part_stopped, d);
+    if (d->sip)
+        br_sip_stop(d->sip, sip_stopped, d);
     else
-        part_stopped(d);
+        sip_stopped(d);
 }
 
 static void shutdown_daemon(struct daemon *d)
@@ -68,11 +78,8 @@ static void shutdown_daemon(struct daemon *d)
     if (d->stopping)
         return;
     d->stopping = 1;
-    d->pending_stops = 2; /* SIP, then sessions followed by the control socket */
     if (d->sip)
-        br_sip_stop(d->sip, part_stopped, d);
-    else
-        d->pending_stops--;
+        br_sip_drain(d->sip);
     br_sessions_stop(d->sessions, sessions_stopped, d);
 }
 
@@ -195,29 +202,30 @@ int main(int argc, char **argv)
     uv_signal_start(&d.sigint, signal_cb, SIGINT);
     uv_signal_start(&d.sigterm, signal_cb, SIGTERM);
 
-    rc = br_sessions_new(&d.sessions, &d.loop, d.store, &d.cfg);
-    if (rc < 0) {
-        br_err("cannot start the session layer: %s", br_strerror(rc));
-        return 1;
-    }
     /* SIP first, the control socket last: the socket's appearance tells
      * scripts and systemd units that the recorder is ready. */
-    rc = br_sip_start(&d.sip, &d.loop, &d.cfg, d.sessions);
+    rc = br_sip_start(&d.sip, &d.loop, &d.cfg, &d.stats);
     if (rc < 0) {
         br_err("cannot start SIP: %s", br_strerror(rc));
         d.exit_code = 1;
-        shutdown_daemon(&d);
-    } else {
-        rc = br_ctl_start(&d.ctl, &d.loop, d.cfg.control_socket, d.store);
+    }
+    if (br_sessions_new(&d.sessions, &d.loop, d.store, &d.cfg, &br_sip_session_ops, &d.stats) < 0) {
+        br_err("cannot start the session layer");
+        return 1;
+    }
+    if (d.sip)
+        br_sip_attach(d.sip, d.sessions);
+    if (d.exit_code == 0) {
+        rc = br_ctl_start(&d.ctl, &d.loop, d.cfg.control_socket, d.store, &d.stats);
         if (rc < 0) {
             br_err("control socket %s: %s", d.cfg.control_socket, uv_strerror(rc));
             d.exit_code = 1;
-            shutdown_daemon(&d);
-        } else {
-            br_info("ready: control socket %s, store %s", d.cfg.control_socket,
-                    d.cfg.store_path);
         }
     }
+    if (d.exit_code != 0)
+        shutdown_daemon(&d);
+    else
+        br_info("ready: control socket %s, store %s", d.cfg.control_socket, d.cfg.store_path);
     uv_run(&d.loop, UV_RUN_DEFAULT);
 
     br_sip_free(d.sip);

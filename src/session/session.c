@@ -1,11 +1,23 @@
 /*
- * Pairing, timeline and sealing of recordings; see session.h.
+ * Pairing, timeline, stitching and sealing of recordings; see session.h.
  *
- * A call (one recording) owns both of its legs' memory, so the SIP layer's
- * leg pointers stay valid until it is told the leg ended, and the call is
- * freed only when it is finished and every leg's socket has closed. One
- * 100 ms timer flushes all timelines: audio older than the jitter allowance
- * becomes stereo segments, which go to the store as they fill.
+ * A call here is one recording: the near and far legs of one recorded
+ * party, answered together. Its life:
+ *
+ *   first INVITE ─▶ PENDING ─(partner INVITE, or answer-wait-ms)─▶ RECORDING
+ *        └─(CANCEL)─▶ dropped, nothing stored        │
+ *                        (last leg ends, or shutdown)─▶ finished: sealed, or
+ *                        discarded when nothing was ever received and CUCM
+ *                        said why (no common codec)
+ *
+ * The store record is created only when the call starts recording, so a
+ * cancelled attempt leaves nothing behind. The call owns its legs' memory:
+ * the SIP layer's leg pointers stay valid until the leg is reported ended,
+ * and the call is freed when it is finished and every socket has closed.
+ *
+ * One 100 ms timer, running only while there are calls, flushes the
+ * timelines (audio older than the jitter allowance becomes segments), and
+ * applies the answer-wait, pair-wait, stitch-window and drain deadlines.
  */
 #include "session.h"
 
@@ -23,18 +35,25 @@
 #include "media/stream.h"
 
 #define RATE 8000
-#define FLUSH_INTERVAL_MS 100
+#define TICK_MS 100
 #define DTMF_PT 101
 #define BIND_ATTEMPTS 16
+#define Q850_INCOMPATIBLE_DESTINATION 47
 
 typedef struct br_call br_call_t;
+
+enum leg_state { LEG_NONE = 0, LEG_PENDING, LEG_ANSWERED, LEG_ENDED };
 
 struct br_leg {
     br_call_t *call;
     int channel;
-    int present;
-    int ended;
+    enum leg_state state;
+    void *sip_ctx;        /* NULL once the SIP layer or we have let go */
     char call_id[128];
+    int have_remote;      /* an SDP answer (or early offer) was seen */
+    br_sdp_media_t remote;
+    br_sdp_media_t local;
+    int q850;             /* cause from the BYE's Reason header */
     br_stream_t stream;
 };
 
@@ -42,28 +61,47 @@ struct br_call {
     br_sessions_t *s;
     br_call_t *prev, *next; /* list of calls not yet finished */
     br_leg_t legs[2];
+    int recording;        /* started: store record exists, legs answered */
+    int pairing_closed;   /* pair-wait passed: no partner will join */
+    int64_t created_us;   /* monotonic */
     br_mix_t mix;
     br_rec_writer_t *writer;
     br_rec_meta_t meta;
     int64_t t0_mono_us;
+    char cluster[BR_META_STR];
     int finished;
     int pending_closes;
-    int storage_error;
+};
+
+/* What a finished call leaves for the next segment of the same call. */
+struct recent {
+    struct recent *next;
+    char refci[24];
+    char cluster[BR_META_STR];
+    char far_refci[24];
+    char call_id[BR_ID_LEN + 1];
+    char peer_call_id[BR_ID_LEN + 1];
+    uint32_t next_seq;
+    int64_t ended_us;
 };
 
 struct br_sessions {
     uv_loop_t *loop;
     br_store_t *st;
     const br_config_t *cfg;
+    const br_session_ops_t *ops;
+    br_stats_t *stats;
     br_ports_t *ports;
-    uv_timer_t flush_timer;
+    uv_timer_t timer;
+    int timer_running;
+    int timer_open;
     br_call_t *calls;
+    struct recent *recent;
     unsigned closing_calls;
     int stopping;
-    int timer_open;
+    int64_t drain_deadline_us;
     void (*stop_cb)(void *ctx);
     void *stop_ctx;
-    br_sessions_stats_t stats;
 };
 
 static const uint8_t offered_pts[] = { 0, 8 };
@@ -79,14 +117,41 @@ static int64_t timeline_pos(const br_call_t *c, int64_t now_us)
     return d > 0 ? d * RATE / 1000000 : 0;
 }
 
-static void maybe_stopped(br_sessions_t *s)
+static void tick_cb(uv_timer_t *t);
+
+static void timer_want(br_sessions_t *s, int want)
 {
-    if (s->stopping && s->closing_calls == 0 && !s->calls && !s->timer_open && s->stop_cb) {
+    if (!s->timer_open || uv_is_closing((uv_handle_t *)&s->timer) || want == s->timer_running)
+        return;
+    if (want)
+        uv_timer_start(&s->timer, tick_cb, TICK_MS, TICK_MS);
+    else
+        uv_timer_stop(&s->timer); /* an idle recorder wakes for nothing */
+    s->timer_running = want;
+}
+
+static void timer_closed(uv_handle_t *h)
+{
+    br_sessions_t *s = h->data;
+    s->timer_open = 0;
+    if (s->closing_calls == 0 && s->stop_cb) {
         void (*cb)(void *) = s->stop_cb;
         s->stop_cb = NULL;
         cb(s->stop_ctx);
     }
 }
+
+/* Once stopping and everything is sealed and closed, close the timer; its
+ * close callback reports the stop. */
+static void maybe_stopped(br_sessions_t *s)
+{
+    if (!s->stopping || s->calls || s->closing_calls > 0 || !s->timer_open)
+        return;
+    if (!uv_is_closing((uv_handle_t *)&s->timer))
+        uv_close((uv_handle_t *)&s->timer, timer_closed);
+}
+
+/* ---- call memory ---------------------------------------------------------- */
 
 static void call_free_if_done(br_call_t *c)
 {
@@ -109,25 +174,49 @@ static void leg_closed(br_stream_t *st, void *ctx)
     call_free_if_done(c);
 }
 
+static void unlink_call(br_call_t *c)
+{
+    br_sessions_t *s = c->s;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->calls = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->prev = c->next = NULL;
+    c->finished = 1;
+    s->stats->active_calls--;
+    s->closing_calls++;
+    if (!s->calls)
+        timer_want(s, 0);
+}
+
+/* ---- store ------------------------------------------------------------------- */
+
 static int segment_cb(const uint8_t *frames, size_t nframes, void *ctx)
 {
     br_call_t *c = ctx;
     int rc;
 
-    if (c->storage_error)
+    if (!c->writer || (c->meta.flags & BR_FLAG_STORAGE_ERROR))
         return 0; /* already reported; keep the timeline moving */
     rc = br_rec_write_segment(c->writer, frames, nframes * 2);
     if (rc < 0) {
-        c->storage_error = rc;
-        c->s->stats.storage_errors++;
+        c->meta.flags |= BR_FLAG_STORAGE_ERROR;
+        c->s->stats->storage_errors++;
         br_err("recording %s: cannot write audio: %s", c->meta.id, br_strerror(rc));
     }
     return 0;
 }
 
+static br_rec_party_t *party_of(br_call_t *c, int channel)
+{
+    return channel == BR_CH_NEAR ? &c->meta.near : &c->meta.far;
+}
+
 static void collect_leg_stats(br_call_t *c, br_leg_t *leg)
 {
-    br_rec_party_t *p = leg->channel == BR_CH_NEAR ? &c->meta.near : &c->meta.far;
+    br_rec_party_t *p = party_of(c, leg->channel);
     const br_stream_t *st = &leg->stream;
 
     p->packets = st->packets;
@@ -137,69 +226,285 @@ static void collect_leg_stats(br_call_t *c, br_leg_t *leg)
         p->payload_type = st->pt;
 }
 
+/* Ends one leg locally: stats, socket closed. Does not finish the call. */
 static void close_leg(br_call_t *c, br_leg_t *leg)
 {
+    enum leg_state was = leg->state;
+
+    leg->state = LEG_ENDED;
+    if (was == LEG_NONE || was == LEG_ENDED)
+        return;
     collect_leg_stats(c, leg);
-    c->s->stats.active_legs--;
+    c->s->stats->active_legs--;
     c->pending_closes++;
     br_stream_close(&leg->stream, leg_closed, leg);
 }
 
-static void finish_call(br_call_t *c)
+static int live_legs(const br_call_t *c)
+{
+    int n = 0;
+    for (int i = 0; i < 2; i++)
+        n += c->legs[i].state == LEG_PENDING || c->legs[i].state == LEG_ANSWERED;
+    return n;
+}
+
+static struct recent *find_recent(br_sessions_t *s, const char *refci, const char *cluster)
+{
+    for (struct recent *r = s->recent; r; r = r->next)
+        if (strcmp(r->refci, refci) == 0 && strcmp(r->cluster, cluster) == 0)
+            return r;
+    return NULL;
+}
+
+static void remember_call(br_call_t *c)
 {
     br_sessions_t *s = c->s;
-    int64_t end = timeline_pos(c, mono_us());
+    struct recent *r;
+
+    if (s->cfg->stitch_window_s == 0 || !c->meta.call_id[0])
+        return;
+    r = find_recent(s, c->meta.near.refci, c->cluster);
+    if (!r) {
+        r = calloc(1, sizeof *r);
+        if (!r)
+            return;
+        br_strlcpy(r->refci, c->meta.near.refci, sizeof r->refci);
+        br_strlcpy(r->cluster, c->cluster, sizeof r->cluster);
+        r->next = s->recent;
+        s->recent = r;
+    }
+    br_strlcpy(r->far_refci, c->meta.far.refci, sizeof r->far_refci);
+    br_strlcpy(r->call_id, c->meta.call_id, sizeof r->call_id);
+    br_strlcpy(r->peer_call_id, c->meta.peer_call_id, sizeof r->peer_call_id);
+    r->next_seq = c->meta.call_seq + 1;
+    r->ended_us = mono_us();
+}
+
+static void expire_recent(br_sessions_t *s, int64_t now)
+{
+    int64_t window = (int64_t)s->cfg->stitch_window_s * 1000000;
+    struct recent **pp = &s->recent;
+    while (*pp) {
+        struct recent *r = *pp;
+        if (now - r->ended_us > window) {
+            *pp = r->next;
+            free(r);
+        } else {
+            pp = &r->next;
+        }
+    }
+}
+
+static int any_media(const br_call_t *c)
+{
+    return c->meta.near.packets + c->meta.far.packets > 0;
+}
+
+/* Why nothing came, if CUCM told us: an ACK without SDP answer or a BYE
+ * with Q.850 cause 47 means no common codec (cucm-sip.md §2). */
+static int failed_attempt(const br_call_t *c)
+{
+    for (int i = 0; i < 2; i++) {
+        const br_leg_t *l = &c->legs[i];
+        if (l->state == LEG_NONE)
+            continue;
+        if (l->q850 == Q850_INCOMPATIBLE_DESTINATION || !l->have_remote)
+            return 1;
+    }
+    return 0;
+}
+
+static void finish_call(br_call_t *c, uint32_t extra_flags)
+{
+    br_sessions_t *s = c->s;
+    int64_t end = c->recording ? timeline_pos(c, mono_us()) : 0;
     int rc;
 
     for (int i = 0; i < 2; i++) {
         br_leg_t *leg = &c->legs[i];
-        if (leg->present && !leg->ended) {
-            leg->ended = 1;
-            close_leg(c, leg);
-        }
+        if (leg->state == LEG_PENDING && leg->sip_ctx)
+            s->ops->refuse(leg->sip_ctx, 503, "recorder stopping");
+        else if (leg->state == LEG_ANSWERED && leg->sip_ctx)
+            s->ops->hangup(leg->sip_ctx, "recorder stopping");
+        leg->sip_ctx = NULL;
+        close_leg(c, leg);
+    }
+    if (!c->recording) {
+        s->stats->recordings_discarded++;
+        br_info("refci %s: no recording started (cancelled before answer)", c->meta.near.refci);
+        unlink_call(c);
+        call_free_if_done(c);
+        return;
     }
     br_mix_finish(&c->mix, end);
+    if (!any_media(c) && failed_attempt(c)) {
+        rc = br_rec_discard(c->writer);
+        c->writer = NULL;
+        s->stats->failed_attempts++;
+        s->stats->recordings_discarded++;
+        br_warn("refci %s: failed recording attempt: no RTP and CUCM reported no common codec "
+                "(ACK without SDP or Q.850 cause 47); nothing kept%s",
+                c->meta.near.refci, rc < 0 ? " (discard failed)" : "");
+        unlink_call(c);
+        call_free_if_done(c);
+        return;
+    }
+    c->meta.flags |= extra_flags;
+    if (!any_media(c)) {
+        c->meta.flags |= BR_FLAG_NO_MEDIA;
+        s->stats->no_media++;
+    }
+    if (!c->meta.near.present || !c->meta.far.present) {
+        if (!(c->meta.flags & BR_FLAG_SINGLE_LEG))
+            s->stats->single_leg++;
+        c->meta.flags |= BR_FLAG_SINGLE_LEG;
+    }
     c->meta.frames = (uint64_t)end;
     c->meta.end_us = br_now_us();
     rc = br_rec_seal(c->writer, &c->meta, BR_REC_SEALED);
     c->writer = NULL;
     if (rc < 0) {
-        s->stats.storage_errors++;
+        s->stats->storage_errors++;
         br_err("recording %s: cannot seal: %s (it will be sealed as recovered at next start)",
                c->meta.id, br_strerror(rc));
     } else {
-        s->stats.recordings_sealed++;
-        br_info("recording %s sealed: %.2f s, %" PRIu32 " segments, near %" PRIu64
-                " packets (%" PRIu64 " lost), far %" PRIu64 " packets (%" PRIu64 " lost)",
-                c->meta.id, (double)end / RATE, c->meta.segments, c->meta.near.packets,
-                c->meta.near.lost, c->meta.far.packets, c->meta.far.lost);
+        char flags[96];
+        br_meta_flags_str(c->meta.flags, flags, sizeof flags);
+        s->stats->recordings_sealed++;
+        br_info("recording %s sealed: call %s #%" PRIu32 ", %.2f s, %" PRIu32
+                " segments, near %" PRIu64 " packets (%" PRIu64 " lost), far %" PRIu64
+                " packets (%" PRIu64 " lost), flags %s",
+                c->meta.id, c->meta.call_id, c->meta.call_seq, (double)end / RATE,
+                c->meta.segments, c->meta.near.packets, c->meta.near.lost, c->meta.far.packets,
+                c->meta.far.lost, flags);
     }
-    /* Off the active list, onto "closing" until the sockets are gone. */
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        s->calls = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    c->finished = 1;
-    s->stats.active_calls--;
-    s->closing_calls++;
-    if (!s->calls && s->timer_open && !uv_is_closing((uv_handle_t *)&s->flush_timer))
-        uv_timer_stop(&s->flush_timer); /* an idle recorder wakes for nothing */
+    remember_call(c);
+    unlink_call(c);
     call_free_if_done(c);
 }
 
-static void flush_cb(uv_timer_t *t)
+/* ---- starting a recording --------------------------------------------------- */
+
+/* Links this recording with the other party's when both are recorded: their
+ * x-refci and x-farendrefci cross (cucm-sip.md §1). */
+static void link_peer(br_call_t *c)
+{
+    br_sessions_t *s = c->s;
+
+    if (!c->meta.far.refci[0])
+        return;
+    for (br_call_t *o = s->calls; o; o = o->next) {
+        if (o == c || !o->recording || strcmp(o->meta.near.refci, c->meta.far.refci) != 0 ||
+            strcmp(o->meta.far.refci, c->meta.near.refci) != 0)
+            continue;
+        br_strlcpy(c->meta.peer_call_id, o->meta.call_id, sizeof c->meta.peer_call_id);
+        if (!o->meta.peer_call_id[0]) {
+            br_strlcpy(o->meta.peer_call_id, c->meta.call_id, sizeof o->meta.peer_call_id);
+            s->stats->linked++;
+        }
+        s->stats->linked++;
+        br_info("recording %s linked with %s: both parties recorded", c->meta.id, o->meta.id);
+        return;
+    }
+    for (struct recent *r = s->recent; r; r = r->next)
+        if (strcmp(r->refci, c->meta.far.refci) == 0 && strcmp(r->far_refci, c->meta.near.refci) == 0) {
+            br_strlcpy(c->meta.peer_call_id, r->call_id, sizeof c->meta.peer_call_id);
+            s->stats->linked++;
+            return;
+        }
+}
+
+static void answer_leg(br_sessions_t *s, br_call_t *c, br_leg_t *leg)
+{
+    leg->state = LEG_ANSWERED;
+    br_stream_attach(&leg->stream, &c->mix, c->t0_mono_us, RATE);
+    if (leg->sip_ctx)
+        s->ops->answer(leg->sip_ctx, &leg->local);
+}
+
+static int start_recording(br_call_t *c)
+{
+    br_sessions_t *s = c->s;
+    struct recent *r;
+    int rc;
+
+    c->meta.start_us = br_now_us();
+    rc = br_rec_create(s->st, &c->meta, &c->writer);
+    if (rc < 0) {
+        s->stats->refused_store++;
+        br_err("refci %s: cannot start a recording: %s", c->meta.near.refci, br_strerror(rc));
+        for (int i = 0; i < 2; i++) {
+            br_leg_t *leg = &c->legs[i];
+            if (leg->state == LEG_PENDING && leg->sip_ctx)
+                s->ops->refuse(leg->sip_ctx, 503, "recording store unavailable");
+            leg->sip_ctx = NULL;
+        }
+        return rc;
+    }
+    c->recording = 1;
+    c->t0_mono_us = mono_us();
+    s->stats->calls_total++;
+    r = find_recent(s, c->meta.near.refci, c->cluster);
+    if (r) {
+        br_strlcpy(c->meta.call_id, r->call_id, sizeof c->meta.call_id);
+        br_strlcpy(c->meta.peer_call_id, r->peer_call_id, sizeof c->meta.peer_call_id);
+        c->meta.call_seq = r->next_seq;
+        s->stats->stitched++;
+        br_info("recording %s continues call %s as part %" PRIu32 " (same x-refci %s)", c->meta.id,
+                c->meta.call_id, c->meta.call_seq + 1, c->meta.near.refci);
+    } else {
+        br_strlcpy(c->meta.call_id, c->meta.id, sizeof c->meta.call_id);
+    }
+    if (!c->meta.peer_call_id[0])
+        link_peer(c);
+    for (int i = 0; i < 2; i++)
+        if (c->legs[i].state == LEG_PENDING)
+            answer_leg(s, c, &c->legs[i]);
+    return 0;
+}
+
+/* ---- the tick ----------------------------------------------------------------- */
+
+static void tick_cb(uv_timer_t *t)
 {
     br_sessions_t *s = t->data;
     int64_t now = mono_us();
     int64_t delay = (int64_t)s->cfg->jitter_ms * RATE / 1000;
+    int64_t answer_wait = (int64_t)s->cfg->answer_wait_ms * 1000;
+    int64_t pair_wait = (int64_t)s->cfg->pair_wait_ms * 1000;
+    br_call_t *c, *next;
 
-    for (br_call_t *c = s->calls; c; c = c->next)
+    for (c = s->calls; c; c = next) {
+        next = c->next;
+        if (!c->recording) {
+            if (now - c->created_us >= answer_wait && start_recording(c) < 0)
+                finish_call(c, 0);
+            continue;
+        }
         br_mix_flush(&c->mix, timeline_pos(c, now) - delay);
+        if (!c->pairing_closed && now - c->created_us >= pair_wait) {
+            c->pairing_closed = 1;
+            if (!c->meta.near.present || !c->meta.far.present) {
+                c->meta.flags |= BR_FLAG_SINGLE_LEG;
+                s->stats->single_leg++;
+                br_warn("recording %s: the %s leg of refci %s never came; recording one channel",
+                        c->meta.id, c->meta.near.present ? "far" : "near", c->meta.near.refci);
+            }
+        }
+    }
+    if (s->stopping && s->calls && now >= s->drain_deadline_us) {
+        br_info("drain time over: sealing %u recording(s) in progress", s->stats->active_calls);
+        while (s->calls)
+            finish_call(s->calls, BR_FLAG_SHUTDOWN);
+    }
+    expire_recent(s, now);
+    maybe_stopped(s);
 }
 
-int br_sessions_new(br_sessions_t **out, uv_loop_t *loop, br_store_t *st, const br_config_t *cfg)
+/* ---- public --------------------------------------------------------------------- */
+
+int br_sessions_new(br_sessions_t **out, uv_loop_t *loop, br_store_t *st, const br_config_t *cfg,
+                    const br_session_ops_t *ops, br_stats_t *stats)
 {
     br_sessions_t *s = calloc(1, sizeof *s);
     int rc;
@@ -210,23 +515,18 @@ int br_sessions_new(br_sessions_t **out, uv_loop_t *loop, br_store_t *st, const 
     s->loop = loop;
     s->st = st;
     s->cfg = cfg;
+    s->ops = ops;
+    s->stats = stats;
     rc = br_ports_new(&s->ports, cfg->rtp_port_min, cfg->rtp_port_max);
     if (rc < 0) {
         free(s);
         return rc;
     }
-    uv_timer_init(loop, &s->flush_timer);
-    s->flush_timer.data = s;
+    uv_timer_init(loop, &s->timer);
+    s->timer.data = s;
     s->timer_open = 1;
     *out = s;
     return 0;
-}
-
-static void timer_closed(uv_handle_t *h)
-{
-    br_sessions_t *s = h->data;
-    s->timer_open = 0;
-    maybe_stopped(s);
 }
 
 void br_sessions_stop(br_sessions_t *s, void (*cb)(void *ctx), void *ctx)
@@ -234,12 +534,16 @@ void br_sessions_stop(br_sessions_t *s, void (*cb)(void *ctx), void *ctx)
     s->stopping = 1;
     s->stop_cb = cb;
     s->stop_ctx = ctx;
-    while (s->calls) {
-        br_info("recording %s: sealing on shutdown", s->calls->meta.id);
-        finish_call(s->calls);
+    s->drain_deadline_us = mono_us() + (int64_t)s->cfg->drain_ms * 1000;
+    if (s->calls && s->cfg->drain_ms)
+        br_info("stopping: %u recording(s) in progress may run up to %u ms", s->stats->active_calls,
+                s->cfg->drain_ms);
+    /* Calls not yet answered are refused now; the rest may drain. */
+    for (br_call_t *c = s->calls, *next; c; c = next) {
+        next = c->next;
+        if (!c->recording || s->cfg->drain_ms == 0)
+            finish_call(c, c->recording ? BR_FLAG_SHUTDOWN : 0);
     }
-    if (s->timer_open && !uv_is_closing((uv_handle_t *)&s->flush_timer))
-        uv_close((uv_handle_t *)&s->flush_timer, timer_closed);
     maybe_stopped(s);
 }
 
@@ -247,13 +551,18 @@ void br_sessions_free(br_sessions_t *s)
 {
     if (!s)
         return;
+    while (s->recent) {
+        struct recent *r = s->recent;
+        s->recent = r->next;
+        free(r);
+    }
     br_ports_free(s->ports);
     free(s);
 }
 
-void br_sessions_get_stats(const br_sessions_t *s, br_sessions_stats_t *out)
+int br_sessions_available(const br_sessions_t *s)
 {
-    *out = s->stats;
+    return !s->stopping && s->stats->active_calls < s->cfg->max_calls;
 }
 
 static void fill_party(br_rec_party_t *p, const char *refci, const char *device, const char *addr,
@@ -283,56 +592,42 @@ static void fill_meta(br_rec_meta_t *m, const br_cucm_from_t *f)
 static br_call_t *find_partner(br_sessions_t *s, const br_cucm_from_t *f, int channel)
 {
     for (br_call_t *c = s->calls; c; c = c->next) {
-        if (c->legs[channel].present)
+        if (c->pairing_closed || c->legs[channel].state != LEG_NONE)
             continue;
-        if (strcmp(c->meta.near.refci, f->refci) != 0)
-            continue;
-        if (f->near_cluster[0] && c->meta.near.cluster[0] &&
-            strcmp(f->near_cluster, c->meta.near.cluster) != 0)
+        if (strcmp(c->meta.near.refci, f->refci) != 0 || strcmp(c->cluster, f->near_cluster) != 0)
             continue;
         return c;
     }
     return NULL;
 }
 
-static int new_call(br_sessions_t *s, const br_cucm_from_t *f, br_call_t **out)
+static br_call_t *new_call(br_sessions_t *s, const br_cucm_from_t *f)
 {
     size_t seg_frames = (size_t)RATE * s->cfg->segment_ms / 1000;
     br_call_t *c = calloc(1, sizeof *c);
-    int rc;
 
-    *out = NULL;
     if (!c)
-        return -ENOMEM;
+        return NULL;
     c->s = s;
-    rc = br_mix_init(&c->mix, seg_frames, BR_ULAW_SILENCE, BR_ULAW_SILENCE, segment_cb, c);
-    if (rc < 0) {
+    if (br_mix_init(&c->mix, seg_frames, BR_ULAW_SILENCE, BR_ULAW_SILENCE, segment_cb, c) < 0) {
         free(c);
-        return rc;
+        return NULL;
     }
     c->mix.reanchor_limit = RATE / 5;
+    c->created_us = mono_us();
     c->meta.sample_rate = RATE;
-    c->meta.start_us = br_now_us();
     c->meta.near.payload_type = BR_PT_NONE;
     c->meta.far.payload_type = BR_PT_NONE;
+    br_strlcpy(c->cluster, f->near_cluster, sizeof c->cluster);
     fill_meta(&c->meta, f);
-    rc = br_rec_create(s->st, &c->meta, &c->writer);
-    if (rc < 0) {
-        br_mix_free(&c->mix);
-        free(c);
-        return rc;
-    }
-    c->t0_mono_us = mono_us();
     if (!s->calls)
-        uv_timer_start(&s->flush_timer, flush_cb, FLUSH_INTERVAL_MS, FLUSH_INTERVAL_MS);
+        timer_want(s, 1);
     c->next = s->calls;
     if (s->calls)
         s->calls->prev = c;
     s->calls = c;
-    s->stats.active_calls++;
-    s->stats.calls_total++;
-    *out = c;
-    return 0;
+    s->stats->active_calls++;
+    return c;
 }
 
 static int choose_pts(const br_sdp_media_t *offer, uint8_t *pts, int *npts, uint8_t *dtmf)
@@ -366,7 +661,7 @@ static int open_stream(br_sessions_t *s, br_leg_t *leg)
                             leg->channel);
         if (rc == 0)
             return 0;
-        /* Taken by someone else on this host: close, skip it, try the next. */
+        /* Taken by another program on this host: skip it. */
         br_warn("rtp port %d unusable: %s", port, uv_strerror(rc));
         if (leg->stream.open) {
             leg->call->pending_closes++;
@@ -378,9 +673,19 @@ static int open_stream(br_sessions_t *s, br_leg_t *leg)
     return -EADDRNOTAVAIL;
 }
 
+static void format_pts(const br_sdp_media_t *m, char *out, size_t outsz)
+{
+    size_t n = 0;
+    out[0] = 0;
+    for (int i = 0; i < m->npts && n + 8 < outsz; i++)
+        n += (size_t)snprintf(out + n, outsz - n, "%s%u", i ? " " : "", m->pts[i]);
+    if (!m->npts)
+        snprintf(out, outsz, "none");
+}
+
 int br_session_leg_new(br_sessions_t *s, const br_cucm_from_t *f, const char *call_id,
-                       const br_sdp_media_t *offer, br_leg_t **out, br_sdp_media_t *local,
-                       char *why, size_t whysz)
+                       const br_sdp_media_t *offer, void *sip_ctx, br_leg_t **out, char *why,
+                       size_t whysz)
 {
     int channel = f->stream == BR_STREAM_NEAR ? BR_CH_NEAR : BR_CH_FAR;
     uint8_t pts[BR_SDP_MAX_PTS], dtmf;
@@ -390,60 +695,100 @@ int br_session_leg_new(br_sessions_t *s, const br_cucm_from_t *f, const char *ca
 
     *out = NULL;
     if (s->stopping) {
+        s->stats->refused_draining++;
         snprintf(why, whysz, "shutting down");
         return 503;
     }
     if (choose_pts(offer, pts, &npts, &dtmf) < 0) {
-        snprintf(why, whysz, "no common codec in the offer");
+        char list[64];
+        format_pts(offer, list, sizeof list);
+        s->stats->refused_codec++;
+        snprintf(why, whysz, "no common codec: offered payload types %s, we record 0 (PCMU), 8 (PCMA)",
+                 list);
         return 488;
     }
     c = find_partner(s, f, channel);
     if (!c) {
-        rc = new_call(s, f, &c);
-        if (rc < 0) {
-            snprintf(why, whysz, "cannot start a recording: %s", br_strerror(rc));
+        if (s->stats->active_calls >= s->cfg->max_calls) {
+            s->stats->refused_capacity++;
+            snprintf(why, whysz, "at capacity (%u concurrent recordings)", s->cfg->max_calls);
+            return 503;
+        }
+        c = new_call(s, f);
+        if (!c) {
+            snprintf(why, whysz, "out of memory");
             return 503;
         }
         fresh = 1;
     }
     leg = &c->legs[channel];
+    memset(leg, 0, offsetof(br_leg_t, stream));
     leg->call = c;
     leg->channel = channel;
     br_strlcpy(leg->call_id, call_id, sizeof leg->call_id);
     rc = open_stream(s, leg);
     if (rc < 0) {
         snprintf(why, whysz, "no RTP port: %s", br_strerror(rc));
-        if (fresh)
-            finish_call(c); /* seals the empty recording: nothing is left half-made */
+        if (fresh) {
+            leg->state = LEG_NONE;
+            finish_call(c, 0);
+        }
         return 503;
     }
-    leg->present = 1;
-    s->stats.active_legs++;
-    s->stats.legs_total++;
+    leg->state = LEG_PENDING;
+    leg->sip_ctx = sip_ctx;
+    s->stats->active_legs++;
+    s->stats->legs_total++;
     if (!fresh)
         fill_meta(&c->meta, f);
-    (channel == BR_CH_NEAR ? &c->meta.near : &c->meta.far)->present = 1;
+    party_of(c, channel)->present = 1;
     br_stream_offer(&leg->stream, pts, npts, dtmf);
-    if (offer && npts == 1)
-        br_stream_set_pt(&leg->stream, pts[0]);
-    br_stream_attach(&leg->stream, &c->mix, c->t0_mono_us, RATE);
-
-    memset(local, 0, sizeof *local);
-    br_strlcpy(local->addr, s->cfg->rtp_address, sizeof local->addr);
-    local->port = leg->stream.port;
-    memcpy(local->pts, pts, (size_t)npts);
-    local->npts = npts;
-    local->dtmf_pt = dtmf;
-    br_strlcpy(local->direction, "recvonly", sizeof local->direction);
-    br_info("leg %s: %s end of refci %s, recording %s%s, rtp port %u", call_id,
-            channel == BR_CH_NEAR ? "near" : "far", f->refci, c->meta.id,
-            fresh ? " (new)" : " (paired)", leg->stream.port);
+    if (offer) {
+        leg->have_remote = 1;
+        leg->remote = *offer;
+        if (npts == 1)
+            br_stream_set_pt(&leg->stream, pts[0]);
+    }
+    br_strlcpy(leg->local.addr, s->cfg->rtp_address, sizeof leg->local.addr);
+    leg->local.port = leg->stream.port;
+    memcpy(leg->local.pts, pts, (size_t)npts);
+    leg->local.npts = npts;
+    leg->local.dtmf_pt = dtmf;
+    br_strlcpy(leg->local.direction, "recvonly", sizeof leg->local.direction);
     *out = leg;
+    br_info("leg %s: %s end of refci %s%s, rtp port %u", call_id,
+            channel == BR_CH_NEAR ? "near" : "far", f->refci,
+            fresh ? " (first of its pair)" : " (paired)", leg->stream.port);
+    /* Answer now if the call is complete or already recording; a lone first
+     * leg waits up to answer-wait-ms for its partner (tick_cb). */
+    if (c->recording)
+        answer_leg(s, c, leg);
+    else if ((live_legs(c) == 2 || s->cfg->answer_wait_ms == 0) && start_recording(c) < 0)
+        finish_call(c, 0);
     return 0;
+}
+
+static int same_media(const br_sdp_media_t *a, const br_sdp_media_t *b)
+{
+    return strcmp(a->addr, b->addr) == 0 && a->port == b->port;
 }
 
 void br_session_leg_answer(br_leg_t *leg, const br_sdp_media_t *remote)
 {
+    br_call_t *c = leg->call;
+    int moved = leg->have_remote && !same_media(&leg->remote, remote);
+
+    if (moved && c->recording) {
+        br_rec_event_t ev = { .kind = BR_EVENT_MEDIA_CHANGED, .channel = (uint8_t)leg->channel };
+        ev.at_ms = (uint32_t)(timeline_pos(c, mono_us()) * 1000 / RATE);
+        snprintf(ev.addr, sizeof ev.addr, "%s:%u", remote->addr, remote->port);
+        br_meta_add_event(&c->meta, &ev);
+        /* The media now comes from elsewhere: latch anew on the next packet. */
+        leg->stream.latched = 0;
+        br_info("leg %s: media moved to %s:%u", leg->call_id, remote->addr, remote->port);
+    }
+    leg->have_remote = 1;
+    leg->remote = *remote;
     for (int i = 0; i < remote->npts; i++)
         for (size_t j = 0; j < sizeof offered_pts; j++)
             if (remote->pts[i] == offered_pts[j]) {
@@ -451,27 +796,54 @@ void br_session_leg_answer(br_leg_t *leg, const br_sdp_media_t *remote)
                     br_stream_set_pt(&leg->stream, remote->pts[i]);
                 if (remote->dtmf_pt != 0xff)
                     leg->stream.dtmf_pt = remote->dtmf_pt;
-                br_debug("leg %s: answer chose payload type %u, media from %s:%u", leg->call_id,
-                         remote->pts[i], remote->addr, remote->port);
+                br_debug("leg %s: payload type %u, media from %s:%u", leg->call_id, remote->pts[i],
+                         remote->addr, remote->port);
                 return;
             }
     br_warn("leg %s: SDP answer has no codec we offered; keeping what RTP brings", leg->call_id);
 }
 
-void br_session_leg_end(br_leg_t *leg, const char *reason)
+void br_session_leg_update(br_leg_t *leg, const br_cucm_from_t *f)
 {
     br_call_t *c = leg->call;
-    int open = 0;
+    br_rec_event_t ev = { .kind = BR_EVENT_FAR_CHANGED, .channel = (uint8_t)leg->channel };
 
-    if (!leg->present || leg->ended)
+    if (strcmp(f->far_addr, c->meta.far.addr) == 0 && strcmp(f->far_device, c->meta.far.device) == 0 &&
+        strcmp(f->far_refci, c->meta.far.refci) == 0)
+        return; /* a refresh, nothing changed */
+    /* Only the other leg's UPDATE for the same change would duplicate the
+     * entry: compare with the last event. */
+    if (c->meta.nevents) {
+        const br_rec_event_t *last = &c->meta.events[c->meta.nevents - 1];
+        if (last->kind == BR_EVENT_FAR_CHANGED && strcmp(last->addr, f->far_addr) == 0 &&
+            strcmp(last->device, f->far_device) == 0 && strcmp(last->refci, f->far_refci) == 0)
+            return;
+    }
+    ev.at_ms = c->recording ? (uint32_t)(timeline_pos(c, mono_us()) * 1000 / RATE) : 0;
+    br_strlcpy(ev.refci, f->far_refci, sizeof ev.refci);
+    br_strlcpy(ev.device, f->far_device, sizeof ev.device);
+    br_strlcpy(ev.addr, f->far_addr, sizeof ev.addr);
+    if (br_meta_add_event(&c->meta, &ev) == 0) {
+        c->s->stats->far_end_changes++;
+        br_info("recording %s: far end changed at %.1f s (UPDATE from leg %s)", c->meta.id,
+                ev.at_ms / 1000.0, leg->call_id);
+    }
+}
+
+void br_session_leg_end(br_leg_t *leg, const char *reason, int q850)
+{
+    br_call_t *c = leg->call;
+
+    if (leg->state != LEG_PENDING && leg->state != LEG_ANSWERED)
         return;
-    leg->ended = 1;
-    br_info("leg %s: ended (%s) after %" PRIu64 " packets", leg->call_id, reason,
+    if (leg->state == LEG_PENDING)
+        c->s->stats->cancelled++;
+    leg->q850 = q850;
+    leg->sip_ctx = NULL;
+    br_info("leg %s: ended (%s%s) after %" PRIu64 " packets", leg->call_id, reason,
+            q850 == Q850_INCOMPATIBLE_DESTINATION ? ", Q.850 cause 47: no common codec" : "",
             leg->stream.packets);
     close_leg(c, leg);
-    for (int i = 0; i < 2; i++)
-        if (c->legs[i].present && !c->legs[i].ended)
-            open = 1;
-    if (!open)
-        finish_call(c);
+    if (live_legs(c) == 0)
+        finish_call(c, 0);
 }

@@ -2,13 +2,17 @@
  * Recording sessions: CUCM sends two SIP dialogs per recorded call leg (the
  * near end, the recorded user's voice, and the far end, the other party's),
  * which share x-refci. This module pairs them into one recording whichever
- * comes first, owns each leg's RTP stream and the recording's timeline, and
- * seals the recording in the store when the last leg ends.
+ * comes first, owns each leg's RTP stream and the recording's timeline,
+ * seals the recording in the store when the last leg ends, groups the
+ * recordings of one call that CUCM splits at hold/resume (same x-refci), and
+ * links the two recordings of a conversation whose parties are both recorded.
  *
- * The SIP layer sees only br_leg_t handles and plain structs: it calls
- * br_session_leg_new() on an INVITE, br_session_leg_answer() when the SDP
- * answer arrives, br_session_leg_end() on BYE/CANCEL/termination. After
- * br_session_leg_end() the SIP layer must forget the leg pointer.
+ * The SIP layer sees only br_leg_t handles and plain structs. It calls
+ * br_session_leg_new() on an INVITE; the session answers through the ops
+ * (at once when the partner is there, or after answer-wait-ms alone), or
+ * refuses. The SIP layer reports the dialog's end with br_session_leg_end()
+ * and must then forget the leg; when the session ends a leg itself
+ * (shutdown), it calls ops->hangup and forgets the SIP context likewise.
  */
 #ifndef BR_SESSION_H
 #define BR_SESSION_H
@@ -16,6 +20,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "common/stats.h"
 #include "config/config.h"
 #include "sip/cucm_from.h"
 #include "sip/sdp.h"
@@ -24,34 +29,37 @@
 typedef struct br_sessions br_sessions_t;
 typedef struct br_leg br_leg_t;
 
-typedef struct br_sessions_stats {
-    unsigned active_calls;
-    unsigned active_legs;
-    uint64_t calls_total;
-    uint64_t legs_total;
-    uint64_t recordings_sealed;
-    uint64_t storage_errors;
-} br_sessions_stats_t;
+typedef struct br_session_ops {
+    /* Send 200 OK with local as the SDP (offer, or answer to an early offer). */
+    void (*answer)(void *sip_ctx, const br_sdp_media_t *local);
+    /* Refuse a leg that was not answered yet. */
+    void (*refuse)(void *sip_ctx, int status, const char *why);
+    /* The session ended an answered leg on its own: send BYE. */
+    void (*hangup)(void *sip_ctx, const char *reason);
+} br_session_ops_t;
 
-int br_sessions_new(br_sessions_t **out, uv_loop_t *loop, br_store_t *st, const br_config_t *cfg);
-/* Seals every recording in progress (as "sealed", with what was received
- * up to now) and stops accepting legs. Streams close asynchronously; cb runs
- * once every handle is closed. */
+int br_sessions_new(br_sessions_t **out, uv_loop_t *loop, br_store_t *st, const br_config_t *cfg,
+                    const br_session_ops_t *ops, br_stats_t *stats);
+/* Stops taking legs (new ones get 503) and lets calls in progress end for up
+ * to cfg->drain_ms; then seals what is left. cb runs once every recording is
+ * sealed and every handle closed. */
 void br_sessions_stop(br_sessions_t *s, void (*cb)(void *ctx), void *ctx);
-/* Frees after br_sessions_stop()'s callback. */
 void br_sessions_free(br_sessions_t *s);
-void br_sessions_get_stats(const br_sessions_t *s, br_sessions_stats_t *out);
+/* Whether a new call could be taken now (for OPTIONS). */
+int br_sessions_available(const br_sessions_t *s);
 
 /* A new recording leg. offer is CUCM's SDP offer (early offer) or NULL.
- * On success *leg is set and local (our media address, port and payload
- * types) describes what to put in the 200 OK's SDP. Returns a SIP status
- * code >= 400 on refusal (with a reason in why), 0 on success. */
+ * Returns 0 (the leg is pending: ops->answer or ops->refuse follows, maybe
+ * before this returns) or a SIP status >= 400 with a reason in why. */
 int br_session_leg_new(br_sessions_t *s, const br_cucm_from_t *from, const char *call_id,
-                       const br_sdp_media_t *offer, br_leg_t **leg, br_sdp_media_t *local,
-                       char *why, size_t whysz);
+                       const br_sdp_media_t *offer, void *sip_ctx, br_leg_t **leg, char *why,
+                       size_t whysz);
 /* CUCM's SDP answer (from the ACK) or a re-INVITE's new offer. */
 void br_session_leg_answer(br_leg_t *leg, const br_sdp_media_t *remote);
-/* The leg's dialog ended (BYE, CANCEL, error). reason is for the log. */
-void br_session_leg_end(br_leg_t *leg, const char *reason);
+/* An in-dialog UPDATE carried new From parameters (far end changed). */
+void br_session_leg_update(br_leg_t *leg, const br_cucm_from_t *from);
+/* The leg's dialog ended (BYE, CANCEL, error). q850 is the Reason header's
+ * Q.850 cause, 0 if none. */
+void br_session_leg_end(br_leg_t *leg, const char *reason, int q850);
 
 #endif

@@ -28,9 +28,13 @@
 #include <sofia-sip/nua.h>
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_status.h>
+#include <sofia-sip/su_log.h>
 #include <sofia-sip/su_wait.h>
+#include <sofia-sip/tport_tag.h>
 
+#include "common/fsutil.h"
 #include "common/log.h"
+#include "common/netlist.h"
 #include "common/util.h"
 #include "cucm_from.h"
 #include "sdp.h"
@@ -47,6 +51,7 @@ struct dialog {
     br_leg_t *leg; /* NULL once the session layer has let go */
     dialog_t *prev, *next;
     br_sdp_media_t local;
+    int answered;
     uint64_t sdp_version;
     char call_id[128];
 };
@@ -55,6 +60,8 @@ struct br_sip {
     uv_loop_t *loop;
     const br_config_t *cfg;
     br_sessions_t *sessions;
+    br_stats_t *stats;
+    br_netlist_t trusted;
     su_root_t *root;
     nua_t *nua;
     int epfd;
@@ -62,7 +69,7 @@ struct br_sip {
     uv_timer_t timer;
     uv_timer_t grace; /* bounds the wait for BYE transactions at shutdown */
     int handles_open;
-    int stopping;
+    int draining;
     int nua_down;
     dialog_t *dialogs;
     uint64_t sess_id;
@@ -134,14 +141,17 @@ static int list_epoll_fds(unsigned char *set)
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static void source_of(nua_t *nua, char *out, size_t outsz)
+/* Formats the request's source as "addr:port"; *sa points at it (or NULL). */
+static void source_of(nua_t *nua, char *out, size_t outsz, const struct sockaddr **sa)
 {
     msg_t *m = nua_current_request(nua);
     su_addrinfo_t *ai = m ? msg_addrinfo(m) : NULL;
     char host[64] = "?";
     unsigned port = 0;
 
+    *sa = NULL;
     if (ai && ai->ai_addr) {
+        *sa = (const struct sockaddr *)ai->ai_addr;
         if (ai->ai_family == AF_INET) {
             struct sockaddr_in *a = (struct sockaddr_in *)ai->ai_addr;
             inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
@@ -153,6 +163,22 @@ static void source_of(nua_t *nua, char *out, size_t outsz)
         }
     }
     snprintf(out, outsz, "%s:%u", host, port);
+}
+
+/* Whether the current request comes from a trusted CUCM node; logs if not. */
+static int trusted(br_sip_t *s, nua_t *nua, const char *method, const sip_t *sip)
+{
+    const struct sockaddr *sa;
+    char src[80];
+
+    source_of(nua, src, sizeof src, &sa);
+    if (br_netlist_match(&s->trusted, sa))
+        return 1;
+    s->stats->refused_untrusted++;
+    br_warn("%s from untrusted %s refused with 403 (Call-ID %s); add it to <sip trusted> if it is "
+            "a CUCM node",
+            method, src, sip && sip->sip_call_id ? sip->sip_call_id->i_id : "?");
+    return 0;
 }
 
 static void copy_call_id(const sip_t *sip, char *out, size_t outsz)
@@ -175,12 +201,12 @@ static void dialog_unlink(dialog_t *d)
     d->prev = d->next = NULL;
 }
 
-static void dialog_end(dialog_t *d, const char *reason)
+static void dialog_end(dialog_t *d, const char *reason, int q850)
 {
     if (d->leg) {
         br_leg_t *leg = d->leg;
         d->leg = NULL;
-        br_session_leg_end(leg, reason);
+        br_session_leg_end(leg, reason, q850);
     }
 }
 
@@ -198,10 +224,26 @@ static void respond_sdp(nua_handle_t *nh, dialog_t *d)
 
 static void refuse(nua_handle_t *nh, int status, const char *phrase, const char *why)
 {
-    char warning[200];
+    char warning[240];
     snprintf(warning, sizeof warning, "399 bibrec \"%s\"", why);
     nua_respond(nh, status, phrase, SIPTAG_WARNING_STR(warning),
                 TAG_IF(status == 503, SIPTAG_RETRY_AFTER_STR("30")), TAG_END());
+}
+
+static const char *phrase_of(int status)
+{
+    switch (status) {
+    case 400:
+        return "Bad Request";
+    case 403:
+        return "Forbidden";
+    case 488:
+        return "Not Acceptable Here";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Request Failed";
+    }
 }
 
 static int payload_sdp(const sip_t *sip, br_sdp_media_t *out)
@@ -211,81 +253,125 @@ static int payload_sdp(const sip_t *sip, br_sdp_media_t *out)
     return br_sdp_parse(sip->sip_payload->pl_data, sip->sip_payload->pl_len, out) == 0 ? 1 : -1;
 }
 
+static int parse_from(const sip_t *sip, br_cucm_from_t *from)
+{
+    su_home_t home[1] = { SU_HOME_INIT(home) };
+    char *s = sip->sip_from ? sip_header_as_string(home, (sip_header_t const *)sip->sip_from) : NULL;
+    int rc = s ? br_cucm_from_parse(s, strlen(s), from) : -BR_FROM_ERR_SYNTAX;
+    su_home_deinit(home);
+    return rc;
+}
+
+static int q850_cause(const sip_t *sip)
+{
+    for (sip_reason_t *r = sip ? sip->sip_reason : NULL; r; r = r->re_next)
+        if (r->re_protocol && strcasecmp(r->re_protocol, "Q.850") == 0 && r->re_cause) {
+            const char *c = r->re_cause;
+            if (strncasecmp(c, "cause=", 6) == 0)
+                c += 6;
+            return atoi(c);
+        }
+    return 0;
+}
+
+/* ---- the session layer's calls into SIP ----------------------------------- */
+
+static void ops_answer(void *ctx, const br_sdp_media_t *local)
+{
+    dialog_t *d = ctx;
+    d->local = *local;
+    d->answered = 1;
+    respond_sdp(d->nh, d);
+}
+
+static void ops_refuse(void *ctx, int status, const char *why)
+{
+    dialog_t *d = ctx;
+    d->leg = NULL;
+    br_warn("INVITE %s refused with %d: %s", d->call_id, status, why);
+    refuse(d->nh, status, phrase_of(status), why);
+}
+
+static void ops_hangup(void *ctx, const char *reason)
+{
+    dialog_t *d = ctx;
+    d->leg = NULL;
+    br_info("leg %s: sending BYE (%s)", d->call_id, reason);
+    nua_bye(d->nh, SIPTAG_REASON_STR("SIP;cause=200;text=\"recorder stopping\""), TAG_END());
+}
+
+const br_session_ops_t br_sip_session_ops = { ops_answer, ops_refuse, ops_hangup };
+
 /* ---- events --------------------------------------------------------------- */
 
-static void on_reinvite(br_sip_t *s, nua_handle_t *nh, dialog_t *d, const sip_t *sip)
+static void on_reinvite(nua_handle_t *nh, dialog_t *d, const sip_t *sip)
 {
     br_sdp_media_t offer;
     int has = payload_sdp(sip, &offer);
 
-    (void)s;
     if (has < 0) {
-        nua_respond(nh, SIP_400_BAD_REQUEST, TAG_END());
+        d->sip->stats->sip_errors++;
+        refuse(nh, SIP_400_BAD_REQUEST, "sdp-unreadable");
         return;
     }
     if (has > 0 && d->leg)
         br_session_leg_answer(d->leg, &offer);
-    /* A session refresh or media move: answer with our unchanged SDP. */
+    /* A session refresh or a media move: answer with our unchanged SDP. */
     respond_sdp(nh, d);
 }
 
 static void on_invite(br_sip_t *s, nua_t *nua, nua_handle_t *nh, dialog_t *d, const sip_t *sip)
 {
-    su_home_t home[1] = { SU_HOME_INIT(home) };
-    char call_id[128], src[80], why[160];
-    br_sdp_media_t offer, local;
+    char call_id[128], src[80], why[200];
+    const struct sockaddr *sa;
+    br_sdp_media_t offer;
     br_cucm_from_t from;
-    br_leg_t *leg;
-    char *from_str;
     int rc, has_offer;
 
     if (d) {
-        on_reinvite(s, nh, d, sip);
+        on_reinvite(nh, d, sip);
         return;
     }
     copy_call_id(sip, call_id, sizeof call_id);
-    source_of(nua, src, sizeof src);
-    if (s->stopping) {
+    source_of(nua, src, sizeof src, &sa);
+    if (!trusted(s, nua, "INVITE", sip)) {
+        refuse(nh, SIP_403_FORBIDDEN, "untrusted-peer");
+        return;
+    }
+    if (s->draining) {
+        s->stats->refused_draining++;
         br_info("INVITE %s from %s refused: shutting down", call_id, src);
         refuse(nh, SIP_503_SERVICE_UNAVAILABLE, "shutting down");
         return;
     }
-    from_str = sip->sip_from ? sip_header_as_string(home, (sip_header_t const *)sip->sip_from) : NULL;
-    rc = from_str ? br_cucm_from_parse(from_str, strlen(from_str), &from) : -BR_FROM_ERR_SYNTAX;
-    su_home_deinit(home);
+    rc = parse_from(sip, &from);
     if (rc < 0) {
         const char *e = br_cucm_from_strerror(rc);
         br_warn("INVITE %s from %s refused: %s (From has no valid CUCM recording parameters)",
                 call_id, src, e);
-        if (rc == -BR_FROM_ERR_NOT_RECORDING)
+        if (rc == -BR_FROM_ERR_NOT_RECORDING) {
+            s->stats->refused_not_recording++;
             refuse(nh, SIP_403_FORBIDDEN, e);
-        else
+        } else {
+            s->stats->refused_bad_from++;
             refuse(nh, SIP_400_BAD_REQUEST, e);
+        }
         return;
     }
     has_offer = payload_sdp(sip, &offer);
     if (has_offer < 0) {
+        s->stats->sip_errors++;
         br_warn("INVITE %s from %s refused: SDP offer unreadable", call_id, src);
         refuse(nh, 400, "Bad SDP", "sdp-unreadable");
         return;
     }
-    rc = br_session_leg_new(s->sessions, &from, call_id, has_offer ? &offer : NULL, &leg, &local,
-                            why, sizeof why);
-    if (rc != 0) {
-        br_warn("INVITE %s from %s refused with %d: %s", call_id, src, rc, why);
-        refuse(nh, rc, rc == 488 ? "Not Acceptable Here" : "Service Unavailable", why);
-        return;
-    }
     d = calloc(1, sizeof *d);
     if (!d) {
-        br_session_leg_end(leg, "out of memory");
         nua_respond(nh, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
         return;
     }
     d->sip = s;
     d->nh = nh;
-    d->leg = leg;
-    d->local = local;
     d->sdp_version = 1;
     br_strlcpy(d->call_id, call_id, sizeof d->call_id);
     d->next = s->dialogs;
@@ -293,7 +379,13 @@ static void on_invite(br_sip_t *s, nua_t *nua, nua_handle_t *nh, dialog_t *d, co
         s->dialogs->prev = d;
     s->dialogs = d;
     nua_handle_bind(nh, d);
-    respond_sdp(nh, d);
+    /* The session may answer or refuse through the ops before this returns. */
+    rc = br_session_leg_new(s->sessions, &from, call_id, has_offer > 0 ? &offer : NULL, d, &d->leg,
+                            why, sizeof why);
+    if (rc != 0) {
+        br_warn("INVITE %s from %s refused with %d: %s", call_id, src, rc, why);
+        refuse(nh, rc, phrase_of(rc), why);
+    }
 }
 
 static void on_ack(dialog_t *d, const sip_t *sip)
@@ -304,15 +396,67 @@ static void on_ack(dialog_t *d, const sip_t *sip)
     if (!d || !sip)
         return;
     has = payload_sdp(sip, &answer);
-    if (has < 0)
+    if (has < 0) {
+        d->sip->stats->sip_errors++;
         br_warn("leg %s: ACK carries an unreadable SDP answer", d->call_id);
-    else if (has == 0)
-        br_info("leg %s: ACK without SDP answer (CUCM found no common codec)", d->call_id);
-    else if (d->leg)
+    } else if (has == 0) {
+        if (d->local.npts > 1) /* we offered: the answer was due here */
+            br_warn("leg %s: ACK without SDP answer (CUCM found no common codec)", d->call_id);
+    } else if (d->leg) {
         br_session_leg_answer(d->leg, &answer);
+    }
 }
 
-static void on_state(br_sip_t *s, nua_handle_t *nh, dialog_t *d, tagi_t tags[])
+static void on_update(br_sip_t *s, nua_t *nua, nua_handle_t *nh, dialog_t *d, const sip_t *sip)
+{
+    br_cucm_from_t from;
+    br_sdp_media_t offer;
+    int has;
+
+    if (!trusted(s, nua, "UPDATE", sip)) {
+        nua_respond(nh, SIP_403_FORBIDDEN, NUTAG_WITH_THIS(nua), TAG_END());
+        return;
+    }
+    if (!d) {
+        nua_respond(nh, 481, "Call Does Not Exist", NUTAG_WITH_THIS(nua), TAG_END());
+        return;
+    }
+    /* The From tag stays, the URI parameters change: re-read them. */
+    if (d->leg && parse_from(sip, &from) == 0)
+        br_session_leg_update(d->leg, &from);
+    has = payload_sdp(sip, &offer);
+    if (has > 0 && d->leg)
+        br_session_leg_answer(d->leg, &offer);
+    if (has > 0 && d->answered) {
+        char sdp[1024];
+        if (br_sdp_write(sdp, sizeof sdp, d->local.addr, d->local.port, d->local.pts, d->local.npts,
+                         d->local.dtmf_pt, s->sess_id, d->sdp_version) == 0) {
+            nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua),
+                        SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp),
+                        TAG_END());
+            return;
+        }
+    }
+    nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua), TAG_END());
+}
+
+static void on_options(br_sip_t *s, nua_t *nua, nua_handle_t *nh, dialog_t *d, const sip_t *sip)
+{
+    s->stats->options++;
+    if (!trusted(s, nua, "OPTIONS", sip))
+        nua_respond(nh, SIP_403_FORBIDDEN, NUTAG_WITH_THIS(nua), TAG_END());
+    else if (s->draining || !br_sessions_available(s->sessions))
+        nua_respond(nh, SIP_503_SERVICE_UNAVAILABLE, NUTAG_WITH_THIS(nua),
+                    SIPTAG_RETRY_AFTER_STR("30"), TAG_END());
+    else
+        nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua),
+                    SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO"),
+                    SIPTAG_ACCEPT_STR("application/sdp"), TAG_END());
+    if (!d)
+        nua_handle_destroy(nh); /* out of dialog: the handle was made for this request */
+}
+
+static void on_state(nua_handle_t *nh, dialog_t *d, tagi_t tags[])
 {
     int state = nua_callstate_init;
 
@@ -320,12 +464,11 @@ static void on_state(br_sip_t *s, nua_handle_t *nh, dialog_t *d, tagi_t tags[])
     if (state != nua_callstate_terminated)
         return;
     if (d) {
-        dialog_end(d, "dialog terminated");
+        dialog_end(d, "dialog terminated", 0);
         dialog_unlink(d);
         nua_handle_bind(nh, NULL);
         free(d);
     }
-    (void)s;
     nua_handle_destroy(nh);
 }
 
@@ -346,19 +489,23 @@ static void nua_cb(nua_event_t event, int status, char const *phrase, nua_t *nua
         break;
     case nua_i_bye:
         if (d)
-            dialog_end(d, "BYE");
+            dialog_end(d, "BYE", q850_cause(sip));
         break;
     case nua_i_cancel:
         if (d)
-            dialog_end(d, "CANCEL");
+            dialog_end(d, "CANCEL", 0);
         break;
-    case nua_i_state:
-        on_state(s, nh, d, tags);
+    case nua_i_update:
+        on_update(s, nua, nh, d, sip);
         break;
     case nua_i_options:
-        br_debug("OPTIONS answered %d", status);
+        on_options(s, nua, nh, d, sip);
+        break;
+    case nua_i_state:
+        on_state(nh, d, tags);
         break;
     case nua_i_error:
+        s->stats->sip_errors++;
         br_warn("SIP stack error %d %s", status, phrase ? phrase : "");
         break;
     case nua_r_shutdown:
@@ -372,6 +519,23 @@ static void nua_cb(nua_event_t event, int status, char const *phrase, nua_t *nua
             br_debug("SIP event %s: %d %s", nua_event_name(event), status, phrase ? phrase : "");
         break;
     }
+}
+
+/* ---- sofia's own log ---------------------------------------------------------- */
+
+/* sofia reports malformed messages and transport trouble through su_log;
+ * those lines go into our log so an operator sees why a peer was ignored. */
+static void sofia_log(void *stream, char const *fmt, va_list ap)
+{
+    char line[512];
+    size_t n;
+    (void)stream;
+    vsnprintf(line, sizeof line, fmt, ap);
+    n = strlen(line);
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        line[--n] = 0;
+    if (n)
+        br_warn("sofia-sip: %s", line);
 }
 
 /* ---- lifecycle ------------------------------------------------------------ */
@@ -402,36 +566,101 @@ static void grace_cb(uv_timer_t *t)
     close_handles(s);
 }
 
-static int make_url(const br_config_t *cfg, char *out, size_t outsz)
+static int host_url(const char *scheme, const char *addr, unsigned port, const char *params,
+                    char *out, size_t outsz)
 {
-    const char *transport = cfg->sip_udp && cfg->sip_tcp ? "" : cfg->sip_udp ? ";transport=udp"
-                                                                             : ";transport=tcp";
-    int v6 = strchr(cfg->sip_address, ':') != NULL;
-    int n = snprintf(out, outsz, "sip:%s%s%s:%u%s", v6 ? "[" : "", cfg->sip_address, v6 ? "]" : "",
-                     cfg->sip_port, transport);
+    int v6 = strchr(addr, ':') != NULL;
+    int n = snprintf(out, outsz, "%s:%s%s%s:%u%s", scheme, v6 ? "[" : "", addr, v6 ? "]" : "", port,
+                     params);
     return n > 0 && (size_t)n < outsz ? 0 : -ENAMETOOLONG;
 }
 
-int br_sip_start(br_sip_t **out, uv_loop_t *loop, const br_config_t *cfg, br_sessions_t *sessions)
+static int append_file(FILE *out, const char *path)
+{
+    char buf[4096];
+    size_t n;
+    FILE *in = fopen(path, "r");
+    if (!in)
+        return -errno;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        fwrite(buf, 1, n, out);
+    fclose(in);
+    return 0;
+}
+
+/* sofia wants a folder with agent.pem (key and certificate) and cafile.pem;
+ * we build it from the configured files in a private folder of the store. */
+static int prepare_tls_dir(const br_config_t *cfg, char *dir, size_t dirsz)
+{
+    char path[PATH_MAX + 32];
+    FILE *f;
+    int rc;
+
+    if ((size_t)snprintf(dir, dirsz, "%s/tls", cfg->store_path) >= dirsz)
+        return -ENAMETOOLONG;
+    rc = br_mkdir_p(dir);
+    if (rc < 0)
+        return rc;
+    snprintf(path, sizeof path, "%s/agent.pem", dir);
+    f = fopen(path, "w");
+    if (!f)
+        return -errno;
+    fchmod(fileno(f), 0600);
+    rc = append_file(f, cfg->tls_key);
+    if (rc == 0)
+        rc = append_file(f, cfg->tls_cert);
+    if (fclose(f) != 0 && rc == 0)
+        rc = -EIO;
+    if (rc < 0)
+        return rc;
+    snprintf(path, sizeof path, "%s/cafile.pem", dir);
+    f = fopen(path, "w");
+    if (!f)
+        return -errno;
+    rc = append_file(f, cfg->tls_ca[0] ? cfg->tls_ca : cfg->tls_cert);
+    if (fclose(f) != 0 && rc == 0)
+        rc = -EIO;
+    return rc;
+}
+
+int br_sip_start(br_sip_t **out, uv_loop_t *loop, const br_config_t *cfg, br_stats_t *stats)
 {
     unsigned char before[MAX_FDS] = { 0 }, after[MAX_FDS] = { 0 };
-    char url[160];
+    char url[160], sips[160] = "", tlsdir[PATH_MAX] = "", why[160];
+    const char *transport = cfg->sip_udp && cfg->sip_tcp ? "" : cfg->sip_udp ? ";transport=udp"
+                                                                             : ";transport=tcp";
     br_sip_t *s;
     int rc;
 
     *out = NULL;
-    rc = make_url(cfg, url, sizeof url);
+    rc = host_url("sip", cfg->sip_address, cfg->sip_port, transport, url, sizeof url);
+    if (rc == 0 && cfg->sip_tls_port)
+        rc = host_url("sips", cfg->sip_address, cfg->sip_tls_port, "", sips, sizeof sips);
     if (rc < 0)
         return rc;
+    if (cfg->sip_tls_port) {
+        rc = prepare_tls_dir(cfg, tlsdir, sizeof tlsdir);
+        if (rc < 0) {
+            br_err("TLS certificate or key unreadable (%s, %s): %s", cfg->tls_cert, cfg->tls_key,
+                   br_strerror(rc));
+            return rc;
+        }
+    }
     s = calloc(1, sizeof *s);
     if (!s)
         return -ENOMEM;
     s->loop = loop;
     s->cfg = cfg;
-    s->sessions = sessions;
+    s->stats = stats;
     s->epfd = -1;
     s->sess_id = (uint64_t)br_now_us();
+    if (br_netlist_parse(&s->trusted, cfg->trusted, why, sizeof why) < 0) {
+        br_err("%s", why);
+        free(s);
+        return -EINVAL;
+    }
     su_init();
+    su_log_redirect(NULL, sofia_log, NULL);
     su_port_prefer(su_epoll_port_create, su_epoll_clone_start);
     list_epoll_fds(before);
     s->root = su_root_create(s);
@@ -449,13 +678,20 @@ int br_sip_start(br_sip_t **out, uv_loop_t *loop, const br_config_t *cfg, br_ses
         goto fail;
     }
     su_root_threading(s->root, 0);
-    s->nua = nua_create(s->root, nua_cb, (nua_magic_t *)s, NUTAG_URL(url), NUTAG_MEDIA_ENABLE(0),
-                        NUTAG_AUTOANSWER(0), NUTAG_AUTOALERT(0),
+    s->nua = nua_create(s->root, nua_cb, (nua_magic_t *)s, NUTAG_URL(url),
+                        TAG_IF(sips[0], NUTAG_SIPS_URL(sips)),
+                        TAG_IF(tlsdir[0], TPTAG_CERTIFICATE(tlsdir)),
+                        TAG_IF(tlsdir[0], TPTAG_TLS_VERIFY_POLICY(cfg->tls_verify_client
+                                                                      ? TPTLS_VERIFY_IN
+                                                                      : TPTLS_VERIFY_NONE)),
+                        NUTAG_MEDIA_ENABLE(0), NUTAG_AUTOANSWER(0), NUTAG_AUTOALERT(0),
+                        NUTAG_APPL_METHOD("OPTIONS, UPDATE"),
                         NUTAG_ALLOW("INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO"),
                         NUTAG_SESSION_REFRESHER(nua_remote_refresher),
                         SIPTAG_USER_AGENT_STR("bibrec/" PACKAGE_VERSION), TAG_END());
     if (!s->nua) {
-        br_err("cannot listen for SIP on %s (address in use or not local?)", url);
+        br_err("cannot listen for SIP on %s%s%s (address in use or not local?)", url,
+               sips[0] ? " and " : "", sips);
         rc = -EADDRINUSE;
         goto fail;
     }
@@ -466,7 +702,8 @@ int br_sip_start(br_sip_t **out, uv_loop_t *loop, const br_config_t *cfg, br_ses
     s->handles_open = 3;
     uv_poll_start(&s->poll, UV_READABLE, poll_cb);
     uv_timer_start(&s->timer, timer_cb, 0, 0);
-    br_info("SIP listening on %s", url);
+    br_info("SIP listening on %s%s%s; trusted peers: %s", url, sips[0] ? " and " : "", sips,
+            cfg->trusted);
     *out = s;
     return 0;
 fail:
@@ -477,15 +714,23 @@ fail:
     return rc;
 }
 
+void br_sip_attach(br_sip_t *s, br_sessions_t *sessions)
+{
+    s->sessions = sessions;
+}
+
+void br_sip_drain(br_sip_t *s)
+{
+    s->draining = 1;
+}
+
 void br_sip_stop(br_sip_t *s, void (*cb)(void *ctx), void *ctx)
 {
-    s->stopping = 1;
+    s->draining = 1;
     s->stop_cb = cb;
     s->stop_ctx = ctx;
-    /* The session layer seals the recordings itself; from here on no leg
-     * pointer is used, so it may free them. */
     for (dialog_t *d = s->dialogs; d; d = d->next)
-        d->leg = NULL;
+        d->leg = NULL; /* the sessions have sealed and let go of every leg */
     nua_shutdown(s->nua);
     uv_timer_start(&s->grace, grace_cb, SHUTDOWN_GRACE_MS, 0);
     /* Let the reactor send the BYEs now rather than at its next timer. */

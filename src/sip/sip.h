@@ -15,10 +15,17 @@
 typedef struct br_sip br_sip_t;
 
 /* Creates the SIP stack and binds the configured listeners. */
-int br_sip_start(br_sip_t **out, uv_loop_t *loop, const br_config_t *cfg, br_sessions_t *sessions);
-/* Stops taking calls: new INVITEs get 503, every dialog is forgotten by the
- * session layer (so it may seal them), BYEs are sent and the stack shuts
- * down; cb runs when the stack and its libuv handles are closed. */
+/* The session ops (session.h) the SIP layer implements. */
+extern const br_session_ops_t br_sip_session_ops;
+
+/* Creates the SIP stack and binds the configured listeners (UDP, TCP, TLS).
+ * Call br_sip_attach() before the loop runs. */
+int br_sip_start(br_sip_t **out, uv_loop_t *loop, const br_config_t *cfg, br_stats_t *stats);
+void br_sip_attach(br_sip_t *s, br_sessions_t *sessions);
+/* Draining: new INVITEs and OPTIONS get 503; dialogs in progress go on. */
+void br_sip_drain(br_sip_t *s);
+/* Shuts the stack down (BYE for what is left); cb runs when the stack and
+ * its libuv handles are closed. Call after the sessions have stopped. */
 void br_sip_stop(br_sip_t *s, void (*cb)(void *ctx), void *ctx);
 /* Releases the stack; call after the loop has returned. */
 void br_sip_free(br_sip_t *s);
