@@ -18,6 +18,7 @@
 #include "crypto/crypto.h"
 #include "ctl/client.h"
 #include "ctl/commands.h"
+#include "cucm/command.h"
 #include "sql-free-store/store.h"
 
 static void usage(FILE *f)
@@ -31,7 +32,10 @@ static void usage(FILE *f)
                "  export ID FILE.wav    decrypt a recording to a stereo WAV (left near, right far)\n"
                "  export-call CALL FILE.wav   all parts of a call in order, in one WAV\n"
                "  verify [ID]           check hash chains without decrypting; exit 1 on any failure\n"
-               "  stats                 the running daemon's counters\n");
+               "  stats                 the running daemon's counters\n"
+               "  cucm-profile [OPTIONS] [OUT/]\n"
+               "                        CUCM guide and AXL requests made from this configuration;\n"
+               "                        --send URL posts them (bibrec cucm-profile --help)\n");
 }
 
 static int write_file(const char *path, const br_buf_t *b)
@@ -110,6 +114,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "bibrec: configuration refused: %s\n", err);
         return 2;
     }
+    /* cucm-profile needs only the configuration: no daemon, no store. */
+    if (strcmp(argv[optind], "cucm-profile") == 0)
+        return br_cucm_command(&cfg, argc - optind, argv + optind);
     /* export's FILE stays here: the daemon sends the bytes, we write them. */
     cmd_argc = argc - optind;
     if (br_cmd_output_is_file(argv[optind])) {

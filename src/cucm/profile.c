@@ -3,12 +3,13 @@
  * configuration with libxml2's tree API (never by pasting strings, so a
  * name with "&" or "<" in it still makes well-formed XML).
  *
- * Element names and their order follow the AXL 14.0 schema (AXLSoap.xsd):
- * AXL reads its requests against that schema, so an element out of order
- * is refused even when the name is right. Elements the schema requires
- * but that bibrec does not care about carry the schema's own defaults, and
- * required references that stay empty (the route pattern's dial plan, for
- * instance) are sent as xsi:nil, as Cisco's own AXL samples do.
+ * Element names and their order follow the AXL 14.0 schema (AXLSoap.xsd,
+ * which the requests were validated against): AXL reads requests by that
+ * schema, and an element out of order can be refused even when its name is
+ * right. Elements the schema requires but that bibrec does not care about
+ * carry the schema's own defaults, and required references that stay empty
+ * (the route pattern's dial plan, for instance) are sent as xsi:nil, which
+ * is what Cisco's own AXL samples send for them.
  *
  * Each request starts with a comment saying what it is for and how to post
  * it by hand; SOAP 1.1 allows comments, and they make the files readable
@@ -320,22 +321,28 @@ int br_cucm_line_parse(br_cucm_line_t *line, const char *phone, const char *arg,
 
 /* ---- building requests ------------------------------------------------------ */
 
+/* Children are created in no namespace on purpose: xmlNewChild() would
+ * put them in the parent's (AXL's), but the schema wants them unqualified.
+ * The value becomes a text node, which the serialiser escapes. */
 static xmlNodePtr text(xmlNodePtr parent, const char *name, const char *value)
 {
-    return xmlNewTextChild(parent, NULL, BX(name), BX(value));
+    xmlNodePtr n;
+    if (!parent || !(n = xmlNewDocRawNode(parent->doc, NULL, BX(name), BX(value))))
+        return NULL;
+    return xmlAddChild(parent, n);
 }
 
 static xmlNodePtr node(xmlNodePtr parent, const char *name)
 {
-    return xmlNewChild(parent, NULL, BX(name), NULL);
+    return text(parent, name, NULL);
 }
 
 /* A required reference left empty: AXL wants xsi:nil rather than "". */
 static xmlNodePtr nil(xmlNodePtr parent, const char *name)
 {
     xmlNodePtr n = node(parent, name);
-    xmlNsPtr xsi = xmlSearchNsByHref(parent->doc, parent, BX(XSI_NS));
-    if (n && xsi)
+    xmlNsPtr xsi = n ? xmlSearchNsByHref(n->doc, n, BX(XSI_NS)) : NULL;
+    if (xsi)
         xmlNewNsProp(n, xsi, BX("nil"), BX("true"));
     return n;
 }
@@ -383,9 +390,10 @@ static xmlDocPtr envelope(const char *method, const char *purpose, xmlNodePtr *r
         !(*req = xmlNewChild(body, axl, BX(method), NULL)))
         goto fail;
     add_comment(doc, root,
-                " bibrec cucm-profile: %s\n"
-                "     POST to https://CUCM:8443/axl/ with Content-Type: text/xml and\n"
-                "     SOAPAction: \"CUCM:DB ver=" BR_CUCM_AXL_VERSION " %s\" (bibrec cucm-profile --send does this). ",
+                " bibrec cucm-profile: %s.\n"
+                "     POST it to https://CUCM:8443/axl/ with Content-Type: text/xml and\n"
+                "     SOAPAction: \"CUCM:DB ver=" BR_CUCM_AXL_VERSION " %s\"; bibrec cucm-profile's\n"
+                "     send option does exactly that. ",
                 purpose, method);
     return doc;
 fail:
@@ -438,7 +446,7 @@ static int add_security_profile(br_cucm_profile_t *p)
     xmlDocPtr doc = envelope("addSipTrunkSecurityProfile",
                              "the SIP trunk security profile: the transport CUCM uses towards bibrecd",
                              &req);
-    char obj[160];
+    char obj[256];
 
     if (!doc)
         return -ENOMEM;
@@ -464,7 +472,7 @@ static int add_sip_profile(br_cucm_profile_t *p)
                              "the SIP profile: OPTIONS ping on, so that CUCM sees at once when "
                              "bibrecd cannot take calls (it answers 503)",
                              &req);
-    char obj[160];
+    char obj[256];
 
     if (!doc)
         return -ENOMEM;
@@ -499,7 +507,7 @@ static int add_trunk(br_cucm_profile_t *p)
                              "the SIP trunk to bibrecd, on every CUCM node, where the two "
                              "recording calls of each recorded line go",
                              &req);
-    char obj[160], desc[128];
+    char obj[256], desc[128];
 
     if (!doc)
         return -ENOMEM;
@@ -543,7 +551,7 @@ static int add_partition(br_cucm_profile_t *p)
     xmlNodePtr req, x;
     xmlDocPtr doc = envelope("addRoutePartition",
                              "the partition of the recording route pattern", &req);
-    char obj[160];
+    char obj[256];
 
     if (!doc)
         return -ENOMEM;
@@ -562,7 +570,7 @@ static int add_css(br_cucm_profile_t *p)
                              "the recording calling search space: it reaches the partition of "
                              "the recording route pattern",
                              &req);
-    char obj[160];
+    char obj[256];
 
     if (!doc)
         return -ENOMEM;
@@ -583,7 +591,7 @@ static int add_route_pattern(br_cucm_profile_t *p, const char *pattern, const ch
     const br_cucm_values_t *v = &p->v;
     xmlNodePtr req, x;
     xmlDocPtr doc = envelope("addRoutePattern", purpose, &req);
-    char obj[200];
+    char obj[256];
 
     if (!doc)
         return -ENOMEM;
@@ -613,7 +621,7 @@ static int add_recording_profile(br_cucm_profile_t *p)
                              "the recording profile that recorded lines name: CUCM calls its "
                              "Recording Destination Address through its calling search space",
                              &req);
-    char obj[160];
+    char obj[256];
 
     if (!doc)
         return -ENOMEM;
@@ -634,7 +642,7 @@ static int add_phone_service(br_cucm_profile_t *p)
                              "name in place of #DEVICENAME#. Enterprise subscription shows it on "
                              "every phone; set it to false to subscribe phones one by one",
                              &req);
-    char obj[160];
+    char obj[256];
 
     if (!doc)
         return -ENOMEM;
@@ -657,7 +665,7 @@ static int add_softkeys(br_cucm_profile_t *p)
     const br_cucm_values_t *v = &p->v;
     xmlNodePtr req, x, s;
     xmlDocPtr doc;
-    char obj[160];
+    char obj[256];
     int rc;
 
     doc = envelope("addSoftKeyTemplate",
@@ -696,7 +704,7 @@ static int add_phone(br_cucm_profile_t *p, const br_cucm_line_t *lines, size_t c
     const br_cucm_line_t *l0 = lines ? lines : &placeholder;
     xmlNodePtr req, ls;
     xmlDocPtr doc;
-    char obj[200], suffix[BR_CUCM_PHONE_MAX + 2];
+    char obj[256], suffix[BR_CUCM_PHONE_MAX + 2];
 
     doc = envelope("updatePhone",
                    "a recorded phone: Built In Bridge on, Privacy off, and for each line "

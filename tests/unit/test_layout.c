@@ -1,6 +1,7 @@
 /*
  * Keeps third-party types in their rooms: only src/sip/ includes sofia-sip,
- * only sql-free-store/ includes LevelDB, only src/crypto/ includes GnuTLS.
+ * only sql-free-store/ includes LevelDB, only src/crypto/ includes GnuTLS,
+ * only src/cucm/ includes libcurl.
  * A violation names the file.
  */
 #include "tap.h"
@@ -31,5 +32,6 @@ int main(void)
     check("sofia-sip/", "src/sip/", "sofia-sip");
     check("leveldb/", "sql-free-store/", "LevelDB");
     check("gnutls/", "src/crypto/", "GnuTLS");
+    check("curl/", "src/cucm/", "libcurl");
     return tap_done();
 }
