@@ -16,21 +16,12 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "store_int.h"
 
 #define SEAL_VERSION 1
 #define META_BLOB_VERSION 1
 #define SEG_HDR (BR_HASH_LEN + BR_NONCE_LEN)
 #define KEY_MAX 64
-
-struct br_store {
-    leveldb_t *db;
-    leveldb_options_t *options;
-    leveldb_readoptions_t *ropts;
-    leveldb_writeoptions_t *wopts;      /* no sync: segments */
-    leveldb_writeoptions_t *wopts_sync; /* sync: meta at start, seal */
-    int have_key;
-    br_master_key_t mk;
-};
 
 struct br_rec_writer {
     br_store_t *st;
@@ -41,7 +32,7 @@ struct br_rec_writer {
     br_buf_t scratch;
 };
 
-static int map_leveldb_error(char *err)
+int br_store_map_error(char *err)
 {
     int rc = -EIO;
     if (!err)
@@ -84,13 +75,19 @@ int br_store_open(br_store_t **out, const char *path, const br_master_key_t *mk)
     leveldb_writeoptions_set_sync(st->wopts_sync, 1);
     st->db = leveldb_open(st->options, dbpath, &err);
     if (err) {
-        rc = map_leveldb_error(err);
+        rc = br_store_map_error(err);
         br_store_close(st);
         return rc;
     }
+    pthread_mutex_init(&st->key_lock, NULL);
     if (mk) {
-        st->mk = *mk;
-        st->have_key = 1;
+        st->keys[0] = *mk;
+        st->nkeys = 1;
+    }
+    rc = br_ledger_open(st);
+    if (rc < 0) {
+        br_store_close(st);
+        return rc;
     }
     *out = st;
     return 0;
@@ -100,13 +97,16 @@ void br_store_close(br_store_t *st)
 {
     if (!st)
         return;
-    if (st->db)
+    if (st->db) {
         leveldb_close(st->db);
+        pthread_mutex_destroy(&st->ledger_lock);
+    }
     leveldb_options_destroy(st->options);
     leveldb_readoptions_destroy(st->ropts);
     leveldb_writeoptions_destroy(st->wopts);
     leveldb_writeoptions_destroy(st->wopts_sync);
-    explicit_bzero(&st->mk, sizeof st->mk);
+    explicit_bzero(st->keys, sizeof st->keys);
+    pthread_mutex_destroy(&st->key_lock);
     free(st);
 }
 
@@ -122,21 +122,21 @@ static size_t seg_key(char *out, const char *id, uint32_t n)
     return (size_t)snprintf(out, KEY_MAX, "rec/%s/seg/%08" PRIu32, id, n);
 }
 
-static int db_put(br_store_t *st, const char *key, size_t klen, const void *val, size_t vlen,
+int br_store_put(br_store_t *st, const char *key, size_t klen, const void *val, size_t vlen,
                   int sync)
 {
     char *err = NULL;
     leveldb_put(st->db, sync ? st->wopts_sync : st->wopts, key, klen, val, vlen, &err);
-    return map_leveldb_error(err);
+    return br_store_map_error(err);
 }
 
 /* Returns a malloc'd value (free with leveldb_free), NULL with *rc = -ENOENT
  * when absent. */
-static char *db_get(br_store_t *st, const char *key, size_t klen, size_t *vlen, int *rc)
+char *br_store_get(br_store_t *st, const char *key, size_t klen, size_t *vlen, int *rc)
 {
     char *err = NULL;
     char *v = leveldb_get(st->db, st->ropts, key, klen, vlen, &err);
-    *rc = map_leveldb_error(err);
+    *rc = br_store_map_error(err);
     if (*rc == 0 && !v)
         *rc = -ENOENT;
     return v;
@@ -178,6 +178,19 @@ static void seg_aad(uint8_t *aad, const char *id, uint32_t n, const uint8_t prev
 }
 #define SEG_AAD_LEN (BR_ID_LEN + 4 + BR_HASH_LEN)
 
+/* Unwraps with whichever key of the ring the blob names. */
+static int unwrap_any(br_store_t *st, const uint8_t *blob, size_t len, const char *id,
+                      uint8_t dk[BR_KEY_LEN])
+{
+    int rc = -ENOKEY;
+
+    pthread_mutex_lock(&st->key_lock);
+    for (int i = 0; i < st->nkeys && rc == -ENOKEY; i++)
+        rc = br_key_unwrap(&st->keys[i], blob, len, id, BR_ID_LEN, dk);
+    pthread_mutex_unlock(&st->key_lock);
+    return rc;
+}
+
 static int load_data_key(br_store_t *st, const char *id, br_aead_t **out)
 {
     char key[KEY_MAX];
@@ -187,12 +200,10 @@ static int load_data_key(br_store_t *st, const char *id, br_aead_t **out)
     int rc;
 
     *out = NULL;
-    if (!st->have_key)
-        return -ENOKEY;
-    v = db_get(st, key, klen, &vlen, &rc);
+    v = br_store_get(st, key, klen, &vlen, &rc);
     if (!v)
         return rc == -ENOENT ? -ENOKEY : rc;
-    rc = br_key_unwrap(&st->mk, (uint8_t *)v, vlen, id, BR_ID_LEN, dk);
+    rc = unwrap_any(st, (uint8_t *)v, vlen, id, dk);
     leveldb_free(v);
     if (rc == 0)
         rc = br_aead_new(out, dk);
@@ -230,7 +241,7 @@ static int write_meta(br_store_t *st, br_aead_t *aead, const br_rec_meta_t *m, b
         goto out;
     scratch->len = 1 + BR_NONCE_LEN + plain.len + BR_TAG_LEN;
     klen = rec_key(key, m->id, "meta");
-    rc = db_put(st, key, klen, scratch->data, scratch->len, sync);
+    rc = br_store_put(st, key, klen, scratch->data, scratch->len, sync);
 out:
     br_buf_free(&plain);
     return rc;
@@ -285,7 +296,7 @@ int br_rec_create(br_store_t *st, br_rec_meta_t *meta, br_rec_writer_t **out)
     int rc;
 
     *out = NULL;
-    if (!st->have_key)
+    if (st->nkeys == 0)
         return -ENOKEY;
     w = calloc(1, sizeof *w);
     if (!w)
@@ -299,14 +310,16 @@ int br_rec_create(br_store_t *st, br_rec_meta_t *meta, br_rec_writer_t **out)
     rc = br_random_key(dk, sizeof dk);
     if (rc < 0)
         goto fail;
-    rc = br_key_wrap(&st->mk, dk, w->id, BR_ID_LEN, wrapped);
+    pthread_mutex_lock(&st->key_lock);
+    rc = br_key_wrap(&st->keys[0], dk, w->id, BR_ID_LEN, wrapped);
+    pthread_mutex_unlock(&st->key_lock);
     if (rc < 0)
         goto fail;
     rc = br_aead_new(&w->aead, dk);
     if (rc < 0)
         goto fail;
     klen = (size_t)snprintf(key, sizeof key, "key/%s", w->id);
-    rc = db_put(st, key, klen, wrapped, sizeof wrapped, 0);
+    rc = br_store_put(st, key, klen, wrapped, sizeof wrapped, 0);
     if (rc < 0)
         goto fail;
     meta->state = BR_REC_RECORDING;
@@ -347,7 +360,7 @@ int br_rec_write_segment(br_rec_writer_t *w, const uint8_t *audio, size_t len)
         return rc;
     chain_next(w->link, v + BR_HASH_LEN, vlen - BR_HASH_LEN, v);
     klen = seg_key(key, w->id, w->segments);
-    rc = db_put(w->st, key, klen, v, vlen, 0);
+    rc = br_store_put(w->st, key, klen, v, vlen, 0);
     if (rc < 0)
         return rc;
     memcpy(w->link, v, BR_HASH_LEN);
@@ -364,30 +377,56 @@ static void rec_writer_free(br_rec_writer_t *w)
     free(w);
 }
 
-/* Writes the seal: [version][segments u32][final hash 32][time u64]. */
+/* Writes the seal [version][segments u32][final hash 32][time u64] and the
+ * ledger's "sealed" entry in one synced batch: a recording is sealed if and
+ * only if the ledger says so. */
 static int write_seal(br_store_t *st, const char *id, uint32_t segments,
-                      const uint8_t link[BR_HASH_LEN])
+                      const uint8_t link[BR_HASH_LEN], const char *actor, uint8_t state)
 {
-    char key[KEY_MAX];
+    leveldb_writebatch_t *batch;
+    br_ledger_entry_t e;
+    char key[KEY_MAX], *err = NULL;
     size_t klen, vlen;
-    uint8_t final[BR_HASH_LEN];
     char *meta;
     br_buf_t b;
     int rc;
 
+    memset(&e, 0, sizeof e);
     klen = rec_key(key, id, "meta");
-    meta = db_get(st, key, klen, &vlen, &rc);
+    meta = br_store_get(st, key, klen, &vlen, &rc);
     if (!meta)
         return rc;
-    chain_next(link, meta, vlen, final);
+    chain_next(link, meta, vlen, e.hash);
     leveldb_free(meta);
+    e.type = BR_LEDGER_SEALED;
+    br_strlcpy(e.actor, actor, sizeof e.actor);
+    br_strlcpy(e.action, "seal", sizeof e.action);
+    br_strlcpy(e.target, id, sizeof e.target);
+    br_strlcpy(e.source, "-", sizeof e.source);
+    snprintf(e.detail, sizeof e.detail, "state=%s segments=%" PRIu32, br_rec_state_name(state),
+             segments);
     br_buf_init(&b);
     br_buf_put_u8(&b, SEAL_VERSION);
     br_buf_put_u32le(&b, segments);
-    br_buf_append(&b, final, sizeof final);
+    br_buf_append(&b, e.hash, sizeof e.hash);
     br_buf_put_u64le(&b, (uint64_t)br_now_us());
+    if (b.failed) {
+        br_buf_free(&b);
+        return -ENOMEM;
+    }
+    batch = leveldb_writebatch_create();
     klen = rec_key(key, id, "seal");
-    rc = b.failed ? -ENOMEM : db_put(st, key, klen, b.data, b.len, 1);
+    leveldb_writebatch_put(batch, key, klen, (const char *)b.data, b.len);
+    pthread_mutex_lock(&st->ledger_lock);
+    rc = br_ledger_add_to_batch(st, batch, &e);
+    if (rc == 0) {
+        leveldb_write(st->db, st->wopts_sync, batch, &err);
+        rc = br_store_map_error(err);
+        if (rc == 0)
+            br_ledger_committed(st);
+    }
+    pthread_mutex_unlock(&st->ledger_lock);
+    leveldb_writebatch_destroy(batch);
     br_buf_free(&b);
     return rc;
 }
@@ -401,7 +440,7 @@ int br_rec_seal(br_rec_writer_t *w, br_rec_meta_t *meta, uint8_t state)
     memcpy(meta->id, w->id, BR_ID_LEN + 1);
     rc = write_meta(w->st, w->aead, meta, &w->scratch, 0);
     if (rc == 0)
-        rc = write_seal(w->st, w->id, w->segments, w->link);
+        rc = write_seal(w->st, w->id, w->segments, w->link, "bibrecd", state);
     rec_writer_free(w);
     return rc;
 }
@@ -423,7 +462,7 @@ int br_rec_discard(br_rec_writer_t *w)
     leveldb_write(w->st->db, w->st->wopts_sync, batch, &err);
     leveldb_writebatch_destroy(batch);
     rec_writer_free(w);
-    return map_leveldb_error(err);
+    return br_store_map_error(err);
 }
 
 void br_rec_writer_abandon(br_rec_writer_t *w)
@@ -456,7 +495,7 @@ int br_store_read_meta(br_store_t *st, const char *id, br_rec_meta_t *m)
         return -ENOENT;
     br_strlcpy(m->id, id, sizeof m->id);
     klen = rec_key(key, id, "meta");
-    v = db_get(st, key, klen, &vlen, &rc);
+    v = br_store_get(st, key, klen, &vlen, &rc);
     if (!v)
         return rc;
     rc = load_data_key(st, id, &aead);
@@ -503,7 +542,7 @@ static int each_id(br_store_t *st, leveldb_readoptions_t *ro,
     if (rc == 0) {
         char *err = NULL;
         leveldb_iter_get_error(it, &err);
-        rc = map_leveldb_error(err);
+        rc = br_store_map_error(err);
     }
     leveldb_iter_destroy(it);
     return rc;
@@ -585,7 +624,7 @@ static int walk_segments(br_store_t *st, leveldb_readoptions_t *ro, const char *
     if (rc == 0) {
         char *err = NULL;
         leveldb_iter_get_error(it, &err);
-        rc = map_leveldb_error(err);
+        rc = br_store_map_error(err);
         if (rc < 0) {
             *bad = n;
             snprintf(reason, reasonsz, "store read error: %s", br_strerror(rc));
@@ -683,10 +722,10 @@ static int verify_one(br_store_t *st, const char *id, void *ctx)
     {
         char *err = NULL;
         meta = leveldb_get(st->db, c->ro, key, klen, &mlen, &err);
-        mrc = map_leveldb_error(err);
+        mrc = br_store_map_error(err);
         klen = rec_key(key, id, "seal");
         seal = leveldb_get(st->db, c->ro, key, klen, &slen, &err);
-        src = map_leveldb_error(err);
+        src = br_store_map_error(err);
     }
     if (mrc < 0 || !meta) {
         r.ok = 0;
@@ -781,7 +820,7 @@ static int recover_one(br_store_t *st, const char *id, void *ctx)
     int rc;
 
     klen = rec_key(key, id, "seal");
-    seal = db_get(st, key, klen, &vlen, &rc);
+    seal = br_store_get(st, key, klen, &vlen, &rc);
     if (seal) {
         leveldb_free(seal);
         return 0;
@@ -802,7 +841,7 @@ static int recover_one(br_store_t *st, const char *id, void *ctx)
     for (uint32_t n = 0; n < nseg; n++) {
         char *v;
         klen = seg_key(key, id, n);
-        v = db_get(st, key, klen, &vlen, &rc);
+        v = br_store_get(st, key, klen, &vlen, &rc);
         if (!v)
             break;
         frames += (vlen - SEG_HDR - BR_TAG_LEN) / 2;
@@ -823,7 +862,7 @@ static int recover_one(br_store_t *st, const char *id, void *ctx)
     br_buf_init(&scratch);
     rc = write_meta(st, aead, &m, &scratch, 0);
     if (rc == 0)
-        rc = write_seal(st, id, nseg, link);
+        rc = write_seal(st, id, nseg, link, "recovery", BR_REC_RECOVERED);
     br_buf_free(&scratch);
     br_aead_free(aead);
     if (rc < 0) {
@@ -841,4 +880,128 @@ int br_store_recover(br_store_t *st)
     int count = 0;
     int rc = each_id(st, st->ropts, recover_one, &count);
     return rc < 0 ? rc : count;
+}
+
+/* ---- master keys ------------------------------------------------------------ */
+
+int br_store_add_key(br_store_t *st, const br_master_key_t *mk, int make_current)
+{
+    int rc = 0;
+
+    pthread_mutex_lock(&st->key_lock);
+    for (int i = 0; i < st->nkeys; i++)
+        if (memcmp(st->keys[i].id, mk->id, BR_KEYID_LEN) == 0) {
+            pthread_mutex_unlock(&st->key_lock);
+            return -EEXIST;
+        }
+    if (st->nkeys == BR_MAX_MASTER_KEYS) {
+        rc = -ENOSPC;
+    } else if (make_current) {
+        memmove(&st->keys[1], &st->keys[0], (size_t)st->nkeys * sizeof st->keys[0]);
+        st->keys[0] = *mk;
+        st->nkeys++;
+    } else {
+        st->keys[st->nkeys++] = *mk;
+    }
+    pthread_mutex_unlock(&st->key_lock);
+    return rc;
+}
+
+int br_store_drop_key(br_store_t *st, const uint8_t id[BR_KEYID_LEN])
+{
+    int rc = -ENOENT;
+
+    pthread_mutex_lock(&st->key_lock);
+    for (int i = 1; i < st->nkeys; i++) /* never the current key */
+        if (memcmp(st->keys[i].id, id, BR_KEYID_LEN) == 0) {
+            explicit_bzero(&st->keys[i], sizeof st->keys[i]);
+            memmove(&st->keys[i], &st->keys[i + 1], (size_t)(st->nkeys - i - 1) * sizeof st->keys[0]);
+            st->nkeys--;
+            rc = 0;
+            break;
+        }
+    pthread_mutex_unlock(&st->key_lock);
+    return rc;
+}
+
+int br_store_key_usage(br_store_t *st, br_key_usage_cb cb, void *ctx)
+{
+    leveldb_iterator_t *it = leveldb_create_iterator(st->db, st->ropts);
+    int rc = 0;
+
+    for (leveldb_iter_seek(it, "key/", 4); leveldb_iter_valid(it); leveldb_iter_next(it)) {
+        size_t klen, vlen;
+        const char *k = leveldb_iter_key(it, &klen);
+        const uint8_t *v = (const uint8_t *)leveldb_iter_value(it, &vlen);
+        char id[BR_ID_LEN + 1];
+        if (klen < 4 || memcmp(k, "key/", 4) != 0)
+            break;
+        if (klen != 4 + BR_ID_LEN || vlen != BR_WRAPPED_KEY_LEN)
+            continue;
+        memcpy(id, k + 4, BR_ID_LEN);
+        id[BR_ID_LEN] = 0;
+        rc = cb(id, v, ctx);
+        if (rc != 0)
+            break;
+    }
+    leveldb_iter_destroy(it);
+    return rc;
+}
+
+int br_store_rewrap(br_store_t *st, uint64_t *rewrapped, uint64_t *failed)
+{
+    leveldb_iterator_t *it = leveldb_create_iterator(st->db, st->ropts);
+    leveldb_writebatch_t *batch = leveldb_writebatch_create();
+    br_master_key_t current;
+    unsigned pending = 0;
+    char *err = NULL;
+    int rc = 0;
+
+    *rewrapped = *failed = 0;
+    pthread_mutex_lock(&st->key_lock);
+    current = st->keys[0];
+    pthread_mutex_unlock(&st->key_lock);
+    for (leveldb_iter_seek(it, "key/", 4); leveldb_iter_valid(it); leveldb_iter_next(it)) {
+        size_t klen, vlen;
+        const char *k = leveldb_iter_key(it, &klen);
+        const uint8_t *v = (const uint8_t *)leveldb_iter_value(it, &vlen);
+        uint8_t dk[BR_KEY_LEN], wrapped[BR_WRAPPED_KEY_LEN];
+        char id[BR_ID_LEN + 1];
+
+        if (klen < 4 || memcmp(k, "key/", 4) != 0)
+            break;
+        if (klen != 4 + BR_ID_LEN || vlen != BR_WRAPPED_KEY_LEN ||
+            memcmp(v, current.id, BR_KEYID_LEN) == 0)
+            continue;
+        memcpy(id, k + 4, BR_ID_LEN);
+        id[BR_ID_LEN] = 0;
+        if (unwrap_any(st, v, vlen, id, dk) < 0) {
+            br_err("key rotation: recording %s: data key cannot be unwrapped with any key held; "
+                   "left as it is",
+                   id);
+            (*failed)++;
+            continue;
+        }
+        rc = br_key_wrap(&current, dk, id, BR_ID_LEN, wrapped);
+        explicit_bzero(dk, sizeof dk);
+        if (rc < 0)
+            break;
+        leveldb_writebatch_put(batch, k, klen, (const char *)wrapped, sizeof wrapped);
+        (*rewrapped)++;
+        if (++pending == 1000) {
+            leveldb_write(st->db, st->wopts_sync, batch, &err);
+            leveldb_writebatch_clear(batch);
+            pending = 0;
+            if ((rc = br_store_map_error(err)) < 0)
+                break;
+        }
+    }
+    if (rc == 0 && pending) {
+        leveldb_write(st->db, st->wopts_sync, batch, &err);
+        rc = br_store_map_error(err);
+    }
+    explicit_bzero(&current, sizeof current);
+    leveldb_writebatch_destroy(batch);
+    leveldb_iter_destroy(it);
+    return rc;
 }

@@ -24,10 +24,39 @@
 #include <stdint.h>
 
 #include "crypto/crypto.h"
+#include "crypto/sign.h"
+#include "merkle.h"
 #include "meta.h"
 
 typedef struct br_store br_store_t;
 typedef struct br_rec_writer br_rec_writer_t;
+
+/* ---- the ledger: one append-only, Merkle-hashed list of everything that
+ * happened to the store (recordings sealed and erased, audit events). */
+
+enum br_ledger_type { BR_LEDGER_SEALED = 1, BR_LEDGER_ERASED = 2, BR_LEDGER_AUDIT = 3 };
+enum br_ledger_outcome { BR_OUTCOME_OK = 0, BR_OUTCOME_REFUSED = 1, BR_OUTCOME_FAILED = 2 };
+
+typedef struct br_ledger_entry {
+    uint64_t seq;        /* position in the ledger, from 0 */
+    uint8_t type;        /* enum br_ledger_type */
+    int64_t time_us;     /* wall clock; 0 = now */
+    char actor[64];      /* user, or the component ("bibrecd", "recovery") */
+    char action[32];     /* seal, erase, list, export, verify, ... */
+    char target[256];    /* recording or call id(s) concerned, "-" if none */
+    char source[64];     /* where the request came from */
+    uint8_t outcome;     /* enum br_ledger_outcome */
+    char detail[256];
+    uint8_t hash[BR_HASH_LEN]; /* sealed: the recording's final chain hash */
+} br_ledger_entry_t;
+
+typedef struct br_checkpoint {
+    uint64_t seq;        /* checkpoint number */
+    uint64_t size;       /* ledger entries covered */
+    uint8_t root[BR_HASH_LEN];
+    int64_t time_us;
+    uint8_t sig[BR_SIG_LEN];
+} br_checkpoint_t;
 
 /* Opens (creating if needed) the store in folder path. mk may be NULL for
  * read-only uses that need no decryption (verification). The store keeps a
@@ -82,5 +111,70 @@ int br_store_verify(br_store_t *st, const char *id, br_verify_cb cb, void *ctx);
 /* Seals every recording left unsealed by a crash as "recovered", with the
  * duration of the segments that reached the disk. Returns how many, or < 0. */
 int br_store_recover(br_store_t *st);
+
+/* ---- master keys: rotation without downtime ----------------------------- */
+
+/* Adds a master key to the ring: as the one that wraps new data keys
+ * (make_current), or only to unwrap (a key retired but still in use). */
+int br_store_add_key(br_store_t *st, const br_master_key_t *mk, int make_current);
+/* Forgets a non-current key. */
+int br_store_drop_key(br_store_t *st, const uint8_t id[BR_KEYID_LEN]);
+/* Re-wraps every data key not under the current master key (batches of
+ * 1000, synced); keys no master key in the ring opens are reported and
+ * counted in failed, never skipped silently. */
+int br_store_rewrap(br_store_t *st, uint64_t *rewrapped, uint64_t *failed);
+/* Calls cb with every recording id and its wrapped key blob (key id first). */
+typedef int (*br_key_usage_cb)(const char *id, const uint8_t *blob, void *ctx);
+int br_store_key_usage(br_store_t *st, br_key_usage_cb cb, void *ctx);
+
+/* ---- ledger --------------------------------------------------------- */
+
+/* Appends an entry (seq and, if 0, time are filled in); synced. */
+int br_ledger_append(br_store_t *st, br_ledger_entry_t *e);
+/* Convenience for audit events. */
+int br_store_audit(br_store_t *st, const char *actor, const char *action, const char *target,
+                   const char *source, uint8_t outcome, const char *detail);
+uint64_t br_ledger_size(br_store_t *st);
+int br_ledger_read(br_store_t *st, uint64_t seq, br_ledger_entry_t *e);
+/* Calls cb for entries seq >= from in order; a non-zero return stops it. */
+typedef int (*br_ledger_cb)(const br_ledger_entry_t *e, void *ctx);
+int br_ledger_each(br_store_t *st, uint64_t from, br_ledger_cb cb, void *ctx);
+const char *br_ledger_type_name(uint8_t type);
+const char *br_outcome_name(uint8_t outcome);
+
+/* Signs the ledger's current head as a new checkpoint unless the last one
+ * already covers it (then *out is the last one and 1 is returned). */
+int br_store_checkpoint(br_store_t *st, br_signer_t *signer, br_checkpoint_t *out);
+/* -ENOENT when there is none. */
+int br_store_last_checkpoint(br_store_t *st, br_checkpoint_t *out);
+int br_store_get_checkpoint(br_store_t *st, uint64_t seq, br_checkpoint_t *out);
+/* The signed statement: "bibrec-checkpoint v1 size=N root=HEX time=US". */
+void br_checkpoint_message(const br_checkpoint_t *c, char *out, size_t outsz);
+/* One-line text form (message + " sig=HEX") for auditors to keep, and back. */
+void br_checkpoint_format(const br_checkpoint_t *c, char *out, size_t outsz);
+int br_checkpoint_parse(const char *text, br_checkpoint_t *out);
+int br_checkpoint_verify(const br_checkpoint_t *c, br_verifier_t *v);
+
+/* Inclusion proof of recording id's "sealed" entry in the last checkpoint. */
+int br_store_prove(br_store_t *st, const char *id, br_ledger_entry_t *entry,
+                   br_checkpoint_t *cp, br_merkle_proof_t *proof);
+/* Consistency proof from an old ledger size to a checkpoint's. */
+int br_store_consistency(br_store_t *st, uint64_t old_size, const br_checkpoint_t *cp,
+                         br_merkle_proof_t *proof);
+/* Serialised entry bytes (its leaf is SHA-256(0x00 || bytes)). */
+int br_ledger_entry_encode(const br_ledger_entry_t *e, br_buf_t *out);
+int br_ledger_entry_decode(const uint8_t *data, size_t len, br_ledger_entry_t *e);
+
+/* Full audit of the ledger: recomputes the Merkle tree from the entries,
+ * checks every checkpoint's root and signature (v may be NULL: roots only),
+ * and that every sealed recording has its ledger entry with the same final
+ * hash and every ledger-sealed recording still exists or was erased. */
+typedef void (*br_ledger_report_cb)(const char *what, const char *id, void *ctx);
+int br_store_verify_ledger(br_store_t *st, br_verifier_t *v, br_ledger_report_cb cb, void *ctx,
+                           uint64_t *entries, uint64_t *checkpoints);
+
+/* Copies a consistent snapshot of the store into folder dir (which must not
+ * exist yet), without stopping writers. */
+int br_store_backup(br_store_t *st, const char *dir);
 
 #endif

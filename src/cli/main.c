@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include "common/buf.h"
@@ -18,6 +19,7 @@
 #include "crypto/crypto.h"
 #include "ctl/client.h"
 #include "ctl/commands.h"
+#include "ctl/proto.h"
 #include "cucm/command.h"
 #include "sql-free-store/store.h"
 
@@ -31,11 +33,21 @@ static void usage(FILE *f)
                "  show ID               everything known about one recording, with its timeline\n"
                "  export ID FILE.wav    decrypt a recording to a stereo WAV (left near, right far)\n"
                "  export-call CALL FILE.wav   all parts of a call in order, in one WAV\n"
-               "  verify [ID]           check hash chains without decrypting; exit 1 on any failure\n"
                "  stats                 the running daemon's counters\n"
                "  cucm-profile [OPTIONS] [OUT/]\n"
                "                        CUCM guide and AXL requests made from this configuration;\n"
-               "                        --send URL posts them (bibrec cucm-profile --help)\n");
+               "                        --send URL posts them (bibrec cucm-profile --help)\n"
+               "auditing:\n"
+               "  verify [ID] [--pubkey FILE] [--since CHECKPOINT|FILE] [--store DIR]\n"
+               "                        chains, ledger and signed checkpoints; --since: the ledger\n"
+               "                        only grew since that checkpoint; --store: a copy (backup)\n"
+               "  prove ID              inclusion proof of a recording in the last signed checkpoint\n"
+               "  check-proof FILE --pubkey FILE   check a proof offline, without any store\n"
+               "  checkpoint            sign the ledger's head now\n"
+               "  keys export-public    the checkpoint signing key's public half (PEM)\n"
+               "  keys list | rotate | retire ID   master keys: rotate re-wraps every data key\n"
+               "  audit export [--from DATE] [--to DATE] [--format csv]   the audit trail, RFC 4180\n"
+               "  backup DIR            consistent copy of the running store (DIR absolute, new)\n");
 }
 
 static int write_file(const char *path, const br_buf_t *b)
@@ -58,29 +70,94 @@ static int write_file(const char *path, const br_buf_t *b)
 }
 
 /* Runs the command against the store directly (no daemon running). */
-static int run_local(const br_config_t *cfg, int argc, char **argv, br_buf_t *out, br_buf_t *msgs)
+static int run_local(const br_config_t *cfg, const char *store_path, int argc, char **argv,
+                     br_buf_t *out, br_buf_t *msgs)
 {
-    br_master_key_t mk;
+    br_master_key_t mk, retired[4];
     br_store_t *st = NULL;
-    int have_key, rc;
+    br_signer_t *signer = NULL;
+    int nretired = 0;
+    char actor[64], source[64];
+    struct passwd *pw = getpwuid(getuid());
+    int have_key = 0, rc;
 
-    have_key = br_master_key_load(&mk, cfg->master_key, 0, NULL) == 0;
-    if (access(cfg->store_path, F_OK) != 0) {
-        br_buf_printf(msgs, "no store at %s (and no daemon at %s)\n", cfg->store_path,
+    /* A copy of the store (--store) is checked without any key. */
+    if (!store_path) {
+        store_path = cfg->store_path;
+        have_key = br_master_key_load(&mk, cfg->master_key, 0, NULL) == 0;
+        nretired = br_master_key_load_retired(cfg->master_key, retired, 4);
+        br_signer_load(&signer, cfg->signing_key, 0, NULL);
+    }
+    if (access(store_path, F_OK) != 0) {
+        br_buf_printf(msgs, "no store at %s (and no daemon at %s)\n", store_path,
                       cfg->control_socket);
+        br_signer_free(signer);
         return 1;
     }
-    rc = br_store_open(&st, cfg->store_path, have_key ? &mk : NULL);
-    br_master_key_wipe(&mk);
+    rc = br_store_open(&st, store_path, have_key ? &mk : NULL);
+    if (have_key)
+        br_master_key_wipe(&mk);
+    for (int i = 0; i < nretired; i++) {
+        if (rc == 0)
+            br_store_add_key(st, &retired[i], 0);
+        br_master_key_wipe(&retired[i]);
+    }
     if (rc < 0) {
-        br_buf_printf(msgs, "store %s: %s\n", cfg->store_path,
+        br_buf_printf(msgs, "store %s: %s\n", store_path,
                       rc == -EBUSY ? "in use by a daemon whose control socket does not answer"
                                    : br_strerror(rc));
+        br_signer_free(signer);
         return 1;
     }
-    rc = br_cmd_run(st, argc, argv, out, msgs);
+    br_strlcpy(actor, pw ? pw->pw_name : "unknown", sizeof actor);
+    snprintf(source, sizeof source, "local uid %u", (unsigned)getuid());
+    {
+        br_cmd_env_t env = { st, signer, actor, source, store_path == cfg->store_path ? cfg->master_key : NULL };
+        rc = br_cmd_run(&env, argc, argv, out, msgs);
+    }
     br_store_close(st);
+    br_signer_free(signer);
     return rc;
+}
+
+/* Reads a small text file (a key, a checkpoint line, a proof). */
+static char *slurp(const char *path)
+{
+    br_buf_t b;
+    char chunk[4096];
+    size_t n;
+    FILE *f = fopen(path, "r");
+
+    if (!f)
+        return NULL;
+    br_buf_init(&b);
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && b.len < 65536)
+        br_buf_append(&b, chunk, n);
+    fclose(f);
+    if (b.failed || !b.data) {
+        br_buf_free(&b);
+        return NULL;
+    }
+    while (b.len && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r') &&
+           strncmp((char *)b.data, "-----", 5) != 0)
+        b.data[--b.len] = 0;
+    return (char *)br_buf_take(&b, NULL);
+}
+
+/* verify --store DIR: takes the option out of argv (moving it last) and
+ * returns DIR. */
+static const char *find_store_opt(int argc, char **argv)
+{
+    for (int i = 1; i + 1 < argc; i++)
+        if (strcmp(argv[i], "--store") == 0) {
+            char *dir = argv[i + 1];
+            for (int j = i; j + 2 < argc; j++)
+                argv[j] = argv[j + 2];
+            argv[argc - 2] = "--store";
+            argv[argc - 1] = dir;
+            return dir;
+        }
+    return NULL;
 }
 
 int main(int argc, char **argv)
@@ -89,8 +166,9 @@ int main(int argc, char **argv)
     char err[512];
     br_config_t cfg;
     br_buf_t out, msgs;
-    char *cmd_argv[8];
-    int cmd_argc, opt, rc;
+    char *cmd_argv[BR_CTL_MAX_ARGS], *owned[BR_CTL_MAX_ARGS];
+    const char *store_copy = NULL;
+    int cmd_argc, opt, rc, nowned = 0;
 
     while ((opt = getopt(argc, argv, "+c:h")) != -1) {
         switch (opt) {
@@ -135,12 +213,46 @@ int main(int argc, char **argv)
 
     br_buf_init(&out);
     br_buf_init(&msgs);
-    rc = br_ctl_call(cfg.control_socket, cmd_argc, cmd_argv, &out, &msgs);
-    if (rc == -ENOENT || rc == -ECONNREFUSED)
-        rc = run_local(&cfg, cmd_argc, cmd_argv, &out, &msgs);
-    else if (rc < 0) {
-        fprintf(stderr, "bibrec: daemon at %s: %s\n", cfg.control_socket, br_strerror(rc));
-        rc = 1;
+    /* Files named on the command line are read here, so the daemon (another
+     * user, another folder) gets their content. */
+    for (int i = 1; i + 1 < cmd_argc; i++) {
+        const char *as = strcmp(cmd_argv[i], "--pubkey") == 0 ? "--pubkey-pem"
+                         : strcmp(cmd_argv[i], "--since") == 0 && access(cmd_argv[i + 1], R_OK) == 0
+                             ? "--since"
+                             : NULL;
+        if (!as)
+            continue;
+        owned[nowned] = slurp(cmd_argv[i + 1]);
+        if (!owned[nowned]) {
+            fprintf(stderr, "bibrec: %s: cannot read\n", cmd_argv[i + 1]);
+            return 2;
+        }
+        cmd_argv[i] = (char *)as;
+        cmd_argv[i + 1] = owned[nowned++];
+    }
+    if (strcmp(cmd_argv[0], "check-proof") == 0) {
+        char *proof = cmd_argc >= 2 ? slurp(cmd_argv[1]) : NULL;
+        const char *pem = NULL;
+        for (int i = 2; i + 1 < cmd_argc; i++)
+            if (strcmp(cmd_argv[i], "--pubkey-pem") == 0)
+                pem = cmd_argv[i + 1];
+        if (!proof || !pem) {
+            fprintf(stderr, "usage: bibrec check-proof PROOF-FILE --pubkey KEY-FILE\n");
+            free(proof);
+            return 2;
+        }
+        rc = br_cmd_check_proof(proof, pem, &out, &msgs);
+        free(proof);
+    } else if (strcmp(cmd_argv[0], "verify") == 0 && (store_copy = find_store_opt(cmd_argc, cmd_argv))) {
+        rc = run_local(&cfg, store_copy, cmd_argc - 2, cmd_argv, &out, &msgs);
+    } else {
+        rc = br_ctl_call(cfg.control_socket, cmd_argc, cmd_argv, &out, &msgs);
+        if (rc == -ENOENT || rc == -ECONNREFUSED)
+            rc = run_local(&cfg, NULL, cmd_argc, cmd_argv, &out, &msgs);
+        else if (rc < 0) {
+            fprintf(stderr, "bibrec: daemon at %s: %s\n", cfg.control_socket, br_strerror(rc));
+            rc = 1;
+        }
     }
     if (rc == 0 && br_cmd_output_is_file(cmd_argv[0])) {
         int wrc = write_file(argv[optind + 2], &out);
@@ -155,5 +267,7 @@ int main(int argc, char **argv)
         fwrite(msgs.data, 1, msgs.len, stderr);
     br_buf_free(&out);
     br_buf_free(&msgs);
+    for (int i = 0; i < nowned; i++)
+        free(owned[i]);
     return rc;
 }

@@ -38,6 +38,8 @@ static const struct setting settings[] = {
     S("store", "path", T_PATH, store_path, 0, 0),
     S("store", "master-key", T_PATH, master_key, 0, 0),
     S("store", "segment-ms", T_UINT, segment_ms, 200, 10000),
+    S("store", "signing-key", T_PATH, signing_key, 0, 0),
+    S("store", "checkpoint-s", T_UINT, checkpoint_s, 1, 86400),
     S("sip", "address", T_STR, sip_address, 0, 0),
     S("sip", "port", T_PORT, sip_port, 0, 0),
     S("sip", "udp", T_BOOL, sip_udp, 0, 0),
@@ -78,6 +80,8 @@ void br_config_defaults(br_config_t *cfg)
     cfg->log_level = BR_LOG_INFO;
     br_strlcpy(cfg->store_path, "bibrec-data/store", sizeof cfg->store_path);
     br_strlcpy(cfg->master_key, "bibrec-data/master.key", sizeof cfg->master_key);
+    br_strlcpy(cfg->signing_key, "bibrec-data/signing.key", sizeof cfg->signing_key);
+    cfg->checkpoint_s = 300;
     cfg->segment_ms = 1000;
     br_strlcpy(cfg->sip_address, "127.0.0.1", sizeof cfg->sip_address);
     cfg->sip_port = 5060;

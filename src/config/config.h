@@ -23,6 +23,8 @@ typedef struct br_config {
     enum br_log_level log_level;
     char store_path[PATH_MAX];
     char master_key[PATH_MAX];
+    char signing_key[PATH_MAX]; /* Ed25519 key that signs ledger checkpoints */
+    unsigned checkpoint_s;      /* how often a grown ledger gets a signed checkpoint */
     unsigned segment_ms;
     char sip_address[BR_ADDR_MAX];
     uint16_t sip_port;

@@ -5,7 +5,9 @@
  */
 #include "crypto.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
@@ -203,4 +205,66 @@ int br_key_unwrap(const br_master_key_t *mk, const uint8_t *blob, size_t bloblen
                       BR_KEY_LEN + BR_TAG_LEN, dk);
     br_aead_free(a);
     return rc == -EBADMSG ? -EKEYREJECTED : rc;
+}
+
+static int retired_path(const char *path, const uint8_t id[BR_KEYID_LEN], char *out, size_t outsz)
+{
+    char hex[2 * BR_KEYID_LEN + 1];
+    br_hex_encode(id, BR_KEYID_LEN, hex);
+    return (size_t)snprintf(out, outsz, "%s.%s", path, hex) < outsz ? 0 : -ENAMETOOLONG;
+}
+
+int br_master_key_load_retired(const char *path, br_master_key_t *out, int max)
+{
+    char dir[PATH_MAX], full[PATH_MAX + 300];
+    const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+    size_t blen = strlen(base);
+    struct dirent *e;
+    DIR *d;
+    int n = 0;
+
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+    d = opendir(dir);
+    if (!d)
+        return 0;
+    while (n < max && (e = readdir(d)) != NULL) {
+        const char *suffix = e->d_name + blen + 1;
+        if (strncmp(e->d_name, base, blen) != 0 || e->d_name[blen] != '.' ||
+            strlen(suffix) != 2 * BR_KEYID_LEN || strspn(suffix, "0123456789abcdef") != 2 * BR_KEYID_LEN)
+            continue;
+        snprintf(full, sizeof full, "%s/%s", dir, e->d_name);
+        if (br_master_key_load(&out[n], full, 0, NULL) == 0)
+            n++;
+    }
+    closedir(d);
+    return n;
+}
+
+int br_master_key_rotate_files(const char *path, const br_master_key_t *current,
+                               br_master_key_t *fresh)
+{
+    char newpath[PATH_MAX + 8], oldpath[PATH_MAX + 32];
+    int rc;
+
+    if ((size_t)snprintf(newpath, sizeof newpath, "%s.new", path) >= sizeof newpath)
+        return -ENAMETOOLONG;
+    rc = retired_path(path, current->id, oldpath, sizeof oldpath);
+    if (rc < 0)
+        return rc;
+    unlink(newpath); /* left by a rotation that crashed before its first rename */
+    rc = br_master_key_load(fresh, newpath, 1, NULL);
+    if (rc < 0)
+        return rc;
+    if (rename(path, oldpath) < 0 || rename(newpath, path) < 0)
+        return -errno;
+    return 0;
+}
+
+int br_master_key_remove_retired(const char *path, const uint8_t id[BR_KEYID_LEN])
+{
+    char p[PATH_MAX + 32];
+    int rc = retired_path(path, id, p, sizeof p);
+    if (rc < 0)
+        return rc;
+    return unlink(p) < 0 ? -errno : 0;
 }

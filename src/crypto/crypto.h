@@ -52,6 +52,17 @@ typedef struct br_master_key {
 int br_master_key_load(br_master_key_t *mk, const char *path, int create, int *created);
 void br_master_key_wipe(br_master_key_t *mk);
 
+/* Retired master keys live beside the current one as PATH.<key id hex>
+ * until no data key needs them. Loads up to max of them; returns how many. */
+int br_master_key_load_retired(const char *path, br_master_key_t *out, int max);
+/* Rotation on disk: writes a new key to PATH.new, moves the current file to
+ * PATH.<its id>, then PATH.new to PATH (each step a rename, so a crash
+ * leaves every key on disk). Fills *fresh with the new key. */
+int br_master_key_rotate_files(const char *path, const br_master_key_t *current,
+                               br_master_key_t *fresh);
+/* Deletes PATH.<id>. */
+int br_master_key_remove_retired(const char *path, const uint8_t id[BR_KEYID_LEN]);
+
 /* Wrapped key blob: [key id 8][nonce 12][ciphertext 32][tag 16]. */
 #define BR_WRAPPED_KEY_LEN (BR_KEYID_LEN + BR_NONCE_LEN + BR_KEY_LEN + BR_TAG_LEN)
 int br_key_wrap(const br_master_key_t *mk, const uint8_t dk[BR_KEY_LEN], const void *aad,

@@ -5,10 +5,12 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/util.h"
+#include "commands_int.h"
 #include "media/wav.h"
 
 static const char *call_of(const br_rec_meta_t *m)
@@ -38,8 +40,9 @@ static int list_one(const br_rec_meta_t *m, int err, void *ctx)
     return 0;
 }
 
-static int cmd_list(br_store_t *st, int argc, char **argv, br_buf_t *out, br_buf_t *err)
+static int cmd_list(const br_cmd_env_t *env, int argc, char **argv, br_buf_t *out, br_buf_t *err)
 {
+    br_store_t *st = env->st;
     int rc;
     (void)argv;
     if (argc != 1) {
@@ -132,8 +135,9 @@ static int calls_one(const br_rec_meta_t *m, int err, void *ctx)
     return 0;
 }
 
-static int cmd_calls(br_store_t *st, int argc, char **argv, br_buf_t *out, br_buf_t *err)
+static int cmd_calls(const br_cmd_env_t *env, int argc, char **argv, br_buf_t *out, br_buf_t *err)
 {
+    br_store_t *st = env->st;
     struct calls_ctx c = { 0 };
     int rc;
 
@@ -171,8 +175,9 @@ static void show_party(br_buf_t *out, const char *side, const br_rec_party_t *p)
                   side, p->packets, side, p->lost, side, p->dropped);
 }
 
-static int cmd_show(br_store_t *st, int argc, char **argv, br_buf_t *out, br_buf_t *err)
+static int cmd_show(const br_cmd_env_t *env, int argc, char **argv, br_buf_t *out, br_buf_t *err)
 {
+    br_store_t *st = env->st;
     char start[32], end[32], flags[96];
     br_rec_meta_t m;
     int rc;
@@ -243,8 +248,9 @@ static int export_append(br_store_t *st, const char *id, struct export_ctx *e, b
     return 0;
 }
 
-static int cmd_export(br_store_t *st, int argc, char **argv, br_buf_t *out, br_buf_t *err)
+static int cmd_export(const br_cmd_env_t *env, int argc, char **argv, br_buf_t *out, br_buf_t *err)
 {
+    br_store_t *st = env->st;
     struct export_ctx e = { out, 0, 0, 0 };
     uint8_t header[BR_WAV_HEADER_LEN] = { 0 };
 
@@ -263,8 +269,9 @@ static int cmd_export(br_store_t *st, int argc, char **argv, br_buf_t *out, br_b
 
 /* All parts of a call, in order, back to back: the hold gaps are in the
  * metadata (`bibrec calls`), not hours of silence in the file. */
-static int cmd_export_call(br_store_t *st, int argc, char **argv, br_buf_t *out, br_buf_t *err)
+static int cmd_export_call(const br_cmd_env_t *env, int argc, char **argv, br_buf_t *out, br_buf_t *err)
 {
+    br_store_t *st = env->st;
     struct calls_ctx c = { 0 };
     struct export_ctx e = { out, 0, 0, 0 };
     uint8_t header[BR_WAV_HEADER_LEN] = { 0 };
@@ -307,63 +314,32 @@ out:
     return status;
 }
 
-static int cmd_stats(br_store_t *st, int argc, char **argv, br_buf_t *out, br_buf_t *err)
+static int cmd_stats(const br_cmd_env_t *env, int argc, char **argv, br_buf_t *out, br_buf_t *err)
 {
+    br_store_t *st = env->st;
     (void)st, (void)argc, (void)argv, (void)out;
     br_buf_printf(err, "stats: no daemon is running (counters live in bibrecd)\n");
     return 1;
 }
 
-struct verify_ctx {
-    br_buf_t *out;
-};
-
-static void verify_report(const br_verify_result_t *r, void *ctx)
-{
-    struct verify_ctx *v = ctx;
-    if (r->ok)
-        br_buf_printf(v->out, "ok %s segments=%" PRIu32 "%s\n", r->id, r->segments,
-                      r->sealed ? "" : " (not sealed yet)");
-    else if (r->bad_segment >= 0)
-        br_buf_printf(v->out, "FAIL %s segment %" PRId64 ": %s\n", r->id, r->bad_segment, r->reason);
-    else
-        br_buf_printf(v->out, "FAIL %s: %s\n", r->id, r->reason);
-}
-
-static int cmd_verify(br_store_t *st, int argc, char **argv, br_buf_t *out, br_buf_t *err)
-{
-    struct verify_ctx v = { out };
-    int rc;
-
-    if (argc > 2) {
-        br_buf_printf(err, "usage: verify [ID]\n");
-        return 2;
-    }
-    rc = br_store_verify(st, argc == 2 ? argv[1] : NULL, verify_report, &v);
-    if (rc < 0) {
-        br_buf_printf(err, "verify: %s\n",
-                      rc == -ENOENT ? "no such recording" : br_strerror(rc));
-        return 1;
-    }
-    if (rc > 0) {
-        br_buf_printf(err, "verify: %d recording(s) failed\n", rc);
-        return 1;
-    }
-    return 0;
-}
-
 static const struct {
     const char *name;
-    int (*fn)(br_store_t *, int, char **, br_buf_t *, br_buf_t *);
+    int (*fn)(const br_cmd_env_t *, int, char **, br_buf_t *, br_buf_t *);
     int file_output;
+    int audited; /* reads personal data or changes the store */
 } commands[] = {
-    { "list", cmd_list, 0 },
-    { "calls", cmd_calls, 0 },
-    { "show", cmd_show, 0 },
-    { "export", cmd_export, 1 },
-    { "export-call", cmd_export_call, 1 },
-    { "verify", cmd_verify, 0 },
-    { "stats", cmd_stats, 0 },
+    { "list", cmd_list, 0, 1 },
+    { "calls", cmd_calls, 0, 1 },
+    { "show", cmd_show, 0, 1 },
+    { "export", cmd_export, 1, 1 },
+    { "export-call", cmd_export_call, 1, 1 },
+    { "verify", br_cmd_verify, 0, 1 },
+    { "prove", br_cmd_prove, 0, 1 },
+    { "checkpoint", br_cmd_checkpoint, 0, 1 },
+    { "keys", br_cmd_keys, 0, 1 },
+    { "audit", br_cmd_audit, 0, 1 },
+    { "backup", br_cmd_backup, 0, 1 },
+    { "stats", cmd_stats, 0, 0 },
 };
 
 int br_cmd_output_is_file(const char *cmd)
@@ -374,15 +350,43 @@ int br_cmd_output_is_file(const char *cmd)
     return 0;
 }
 
-int br_cmd_run(br_store_t *st, int argc, char **argv, br_buf_t *out, br_buf_t *err)
+/* The audit event's target: the arguments that name recordings or calls. */
+static void audit_target(int argc, char **argv, char *out, size_t outsz)
+{
+    size_t n = 0;
+    out[0] = 0;
+    for (int i = 1; i < argc; i++) {
+        if (argv[i][0] == '-' || strchr(argv[i], '/') || strlen(argv[i]) > 64)
+            continue;
+        int w = snprintf(out + n, outsz - n, "%s%s", n ? " " : "", argv[i]);
+        if (w < 0 || (size_t)w >= outsz - n)
+            break;
+        n += (size_t)w;
+    }
+}
+
+int br_cmd_run(const br_cmd_env_t *env, int argc, char **argv, br_buf_t *out, br_buf_t *err)
 {
     if (argc < 1) {
         br_buf_printf(err, "no command\n");
         return 2;
     }
-    for (size_t i = 0; i < BR_ARRAY_SIZE(commands); i++)
-        if (strcmp(commands[i].name, argv[0]) == 0)
-            return commands[i].fn(st, argc, argv, out, err);
+    for (size_t i = 0; i < BR_ARRAY_SIZE(commands); i++) {
+        char target[256], detail[64];
+        int status;
+
+        if (strcmp(commands[i].name, argv[0]) != 0)
+            continue;
+        status = commands[i].fn(env, argc, argv, out, err);
+        if (commands[i].audited && status != 2) {
+            audit_target(argc, argv, target, sizeof target);
+            snprintf(detail, sizeof detail, "exit=%d", status);
+            if (br_store_audit(env->st, env->actor, argv[0], target, env->source,
+                               status == 0 ? BR_OUTCOME_OK : BR_OUTCOME_FAILED, detail) < 0)
+                br_buf_printf(err, "warning: the audit event could not be written\n");
+        }
+        return status;
+    }
     br_buf_printf(err, "unknown command '%s'\n", argv[0]);
     return 2;
 }

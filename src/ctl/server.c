@@ -7,6 +7,9 @@
 #include "server.h"
 
 #include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -23,6 +26,8 @@ struct br_ctl {
     uv_loop_t *loop;
     uv_pipe_t listener;
     br_store_t *st;
+    br_signer_t *signer;
+    const char *master_key_path;
     const br_stats_t *stats;
     char path[108];
     int open_handles;
@@ -41,6 +46,8 @@ struct conn {
     int argc;
     char *argv[BR_CTL_MAX_ARGS];
     int busy;
+    char actor[64];
+    char source[64];
 };
 
 static void ctl_handle_closed(br_ctl_t *c)
@@ -77,7 +84,9 @@ static void work_cb(uv_work_t *w)
 
     br_buf_init(&out);
     br_buf_init(&msgs);
-    status = br_cmd_run(k->ctl->st, k->argc, k->argv, &out, &msgs);
+    br_cmd_env_t env = { k->ctl->st, k->ctl->signer, k->actor, k->source, k->ctl->master_key_path };
+
+    status = br_cmd_run(&env, k->argc, k->argv, &out, &msgs);
     if (br_ctl_encode_response(&k->reply, status, &out, &msgs) < 0)
         br_buf_reset(&k->reply);
     br_buf_free(&out);
@@ -170,6 +179,28 @@ static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
     }
 }
 
+/* The audit trail names who asked: the kernel tells us the peer's uid. */
+static void identify_peer(conn_t *k)
+{
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    uv_os_fd_t fd;
+
+    br_strlcpy(k->actor, "unknown", sizeof k->actor);
+    br_strlcpy(k->source, "control-socket", sizeof k->source);
+    if (uv_fileno((uv_handle_t *)&k->pipe, &fd) == 0 &&
+        getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+        struct passwd pw, *res = NULL;
+        char buf[1024];
+        if (getpwuid_r(cred.uid, &pw, buf, sizeof buf, &res) == 0 && res)
+            br_strlcpy(k->actor, res->pw_name, sizeof k->actor);
+        else
+            snprintf(k->actor, sizeof k->actor, "uid %u", (unsigned)cred.uid);
+        snprintf(k->source, sizeof k->source, "control-socket pid %d uid %u", (int)cred.pid,
+                 (unsigned)cred.uid);
+    }
+}
+
 static void connection_cb(uv_stream_t *server, int status)
 {
     br_ctl_t *c = server->data;
@@ -187,12 +218,15 @@ static void connection_cb(uv_stream_t *server, int status)
     k->pipe.data = k;
     c->open_handles++;
     if (uv_accept(server, (uv_stream_t *)&k->pipe) < 0 ||
-        uv_read_start((uv_stream_t *)&k->pipe, alloc_cb, read_cb) < 0)
+        uv_read_start((uv_stream_t *)&k->pipe, alloc_cb, read_cb) < 0) {
         conn_close(k);
+        return;
+    }
+    identify_peer(k);
 }
 
 int br_ctl_start(br_ctl_t **out, uv_loop_t *loop, const char *path, br_store_t *st,
-                 const br_stats_t *stats)
+                 br_signer_t *signer, const char *master_key_path, const br_stats_t *stats)
 {
     br_ctl_t *c;
     mode_t old;
@@ -204,6 +238,8 @@ int br_ctl_start(br_ctl_t **out, uv_loop_t *loop, const char *path, br_store_t *
         return -ENOMEM;
     c->loop = loop;
     c->st = st;
+    c->signer = signer;
+    c->master_key_path = master_key_path;
     c->stats = stats;
     br_strlcpy(c->path, path, sizeof c->path);
     uv_pipe_init(loop, &c->listener, 0);

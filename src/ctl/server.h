@@ -10,13 +10,14 @@
 #include <uv.h>
 
 #include "common/stats.h"
+#include "crypto/sign.h"
 #include "sql-free-store/store.h"
 
 typedef struct br_ctl br_ctl_t;
 
 /* stats (may be NULL) is read on the loop thread for the "stats" command. */
 int br_ctl_start(br_ctl_t **out, uv_loop_t *loop, const char *path, br_store_t *st,
-                 const br_stats_t *stats);
+                 br_signer_t *signer, const char *master_key_path, const br_stats_t *stats);
 /* Stops listening; requests being served finish first. cb runs when all
  * handles are closed; then br_ctl_free() may be called. */
 void br_ctl_stop(br_ctl_t *c, void (*cb)(void *ctx), void *ctx);

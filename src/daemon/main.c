@@ -5,6 +5,7 @@
  * every recording in progress and exits 0.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include "common/util.h"
 #include "config/config.h"
 #include "crypto/crypto.h"
+#include "crypto/sign.h"
 #include "ctl/server.h"
 #include "session/session.h"
 #include "sip/sip.h"
@@ -31,6 +33,8 @@ struct daemon {
     br_sip_t *sip;
     br_ctl_t *ctl;
     br_stats_t stats;
+    br_signer_t *signer;
+    uv_timer_t checkpoint_timer;
     uv_signal_t sigint, sigterm;
     int stopping;
     int exit_code;
@@ -48,9 +52,28 @@ static void usage(FILE *f)
  * SIP drains (503 to newcomers) -> sessions end or are sealed after the
  * drain time -> SIP shuts down -> the control socket closes -> the loop
  * runs out of handles and main() returns. */
+/* Signs the ledger's head if it grew since the last checkpoint. */
+static void checkpoint_now(struct daemon *d, const char *why)
+{
+    br_checkpoint_t cp;
+    int rc = br_store_checkpoint(d->store, d->signer, &cp);
+    if (rc == 0)
+        br_info("checkpoint %" PRIu64 " signed (%s): ledger of %" PRIu64 " entries", cp.seq, why,
+                cp.size);
+    else if (rc < 0 && rc != -ENOENT)
+        br_err("checkpoint (%s) failed: %s", why, br_strerror(rc));
+}
+
+static void checkpoint_cb(uv_timer_t *t)
+{
+    checkpoint_now(t->data, "interval");
+}
+
 static void ctl_stopped(void *ctx)
 {
     struct daemon *d = ctx;
+    checkpoint_now(d, "shutdown");
+    uv_close((uv_handle_t *)&d->checkpoint_timer, NULL);
     uv_close((uv_handle_t *)&d->sigint, NULL);
     uv_close((uv_handle_t *)&d->sigterm, NULL);
 }
@@ -118,6 +141,29 @@ static int open_store(struct daemon *d)
                 d->cfg.master_key);
     rc = br_store_open(&d->store, d->cfg.store_path, &mk);
     br_master_key_wipe(&mk);
+    if (rc == 0) {
+        br_master_key_t retired[4];
+        int n = br_master_key_load_retired(d->cfg.master_key, retired, 4);
+        for (int i = 0; i < n; i++) {
+            br_store_add_key(d->store, &retired[i], 0);
+            br_master_key_wipe(&retired[i]);
+        }
+        if (n)
+            br_info("%d retired master key(s) loaded to read older recordings", n);
+    }
+    if (rc == 0) {
+        rc = br_signer_load(&d->signer, d->cfg.signing_key, 1, &created);
+        if (rc < 0) {
+            br_err("signing key %s: %s", d->cfg.signing_key,
+                   rc == -EACCES ? "file is readable by others (chmod 600) or unreadable"
+                                 : br_strerror(rc));
+            return rc;
+        }
+        if (created)
+            br_info("generated a new checkpoint signing key in %s; give auditors its public key "
+                    "(bibrec keys export-public)",
+                    d->cfg.signing_key);
+    }
     if (rc < 0) {
         br_err("store %s: %s", d->cfg.store_path,
                rc == -EBUSY ? "in use by another process (is another bibrecd running?)"
@@ -187,12 +233,15 @@ int main(int argc, char **argv)
     br_info("bibrecd %s starting with %s", PACKAGE_VERSION, d.cfg.source);
 
     rc = prepare_paths(&d.cfg);
+    if (rc == 0)
+        rc = br_mkdir_parents(d.cfg.signing_key);
     if (rc < 0) {
         br_err("cannot create the data folders: %s", br_strerror(rc));
         return 1;
     }
     if (open_store(&d) < 0) {
         br_store_close(d.store);
+        br_signer_free(d.signer);
         return 1;
     }
     uv_loop_init(&d.loop);
@@ -201,6 +250,10 @@ int main(int argc, char **argv)
     d.sigint.data = d.sigterm.data = &d;
     uv_signal_start(&d.sigint, signal_cb, SIGINT);
     uv_signal_start(&d.sigterm, signal_cb, SIGTERM);
+    uv_timer_init(&d.loop, &d.checkpoint_timer);
+    d.checkpoint_timer.data = &d;
+    uv_timer_start(&d.checkpoint_timer, checkpoint_cb, (uint64_t)d.cfg.checkpoint_s * 1000,
+                   (uint64_t)d.cfg.checkpoint_s * 1000);
 
     /* SIP first, the control socket last: the socket's appearance tells
      * scripts and systemd units that the recorder is ready. */
@@ -216,7 +269,8 @@ int main(int argc, char **argv)
     if (d.sip)
         br_sip_attach(d.sip, d.sessions);
     if (d.exit_code == 0) {
-        rc = br_ctl_start(&d.ctl, &d.loop, d.cfg.control_socket, d.store, &d.stats);
+        rc = br_ctl_start(&d.ctl, &d.loop, d.cfg.control_socket, d.store, d.signer, d.cfg.master_key,
+                          &d.stats);
         if (rc < 0) {
             br_err("control socket %s: %s", d.cfg.control_socket, uv_strerror(rc));
             d.exit_code = 1;
@@ -232,6 +286,7 @@ int main(int argc, char **argv)
     br_sessions_free(d.sessions);
     br_ctl_free(d.ctl);
     br_store_close(d.store);
+    br_signer_free(d.signer);
     rc = uv_loop_close(&d.loop);
     if (rc != 0)
         br_warn("event loop closed with handles still open: %s", uv_strerror(rc));

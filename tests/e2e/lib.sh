@@ -206,16 +206,22 @@ e2e_init() {
 }
 
 # The config uses relative paths on purpose: the daemon resolves them against the config's folder.
+# Optional extras for scripts that test other settings (unset: nothing changes):
+#   E2E_SIP_ATTRS      more attributes of <sip>, e.g. 'trusted="127.0.0.1" tls-port="10110"'
+#   E2E_SESSION_ATTRS  more attributes of <session>, e.g. 'max-calls="1" drain-ms="3000"'
+#   E2E_CONFIG_EXTRA   more elements inside <bibrec>
+# Change them (or E2E_RTP_MIN/E2E_RTP_MAX) after e2e_init and call write_config again.
 write_config() {
     cat >"$E2E_CONFIG" <<EOF
 <?xml version="1.0"?>
 <bibrec>
   <log level="${BIBREC_E2E_LOG_LEVEL:-info}"/>
   <store path="store" master-key="master.key" segment-ms="1000"/>
-  <sip address="127.0.0.1" port="$E2E_SIP_PORT" udp="yes" tcp="yes"/>
+  <sip address="127.0.0.1" port="$E2E_SIP_PORT" udp="yes" tcp="yes"${E2E_SIP_ATTRS:+ $E2E_SIP_ATTRS}/>
   <rtp address="127.0.0.1" port-min="$E2E_RTP_MIN" port-max="$E2E_RTP_MAX"/>
   <control socket="bibrecd.sock"/>
-  <session pair-wait-ms="5000"/>
+  <session pair-wait-ms="5000"${E2E_SESSION_ATTRS:+ $E2E_SESSION_ATTRS}/>${E2E_CONFIG_EXTRA:+
+$E2E_CONFIG_EXTRA}
 </bibrec>
 EOF
 }
@@ -287,6 +293,8 @@ _e2e_cleanup() {
 # which the daemon creates only once SIP and the store are up.
 start_daemon() {
     local i
+    # A socket left by a killed daemon would look like readiness.
+    rm -f "$E2E_SOCK"
     "$BIBRECD" -c "$E2E_CONFIG" >>"$E2E_DAEMON_LOG" 2>&1 &
     E2E_DAEMON_PID=$!
     for i in $(seq 1 100); do
@@ -339,6 +347,47 @@ stop_daemon() {
 
 daemon_running() {
     [ -n "$E2E_DAEMON_PID" ] && kill -0 "$E2E_DAEMON_PID" 2>/dev/null
+}
+
+# daemon_signal SIGNAL: sends SIGNAL (e.g. TERM) to bibrecd without waiting, for tests that look at
+# the daemon while it drains; daemon_wait_exit collects it.
+daemon_signal() {
+    if [ -z "$E2E_DAEMON_PID" ]; then
+        diag "daemon_signal: bibrecd is not running"
+        return 1
+    fi
+    kill -"$1" "$E2E_DAEMON_PID"
+}
+
+# daemon_wait_exit [SECONDS]: waits up to SECONDS (default 15) for bibrecd to exit after
+# daemon_signal and returns its exit status (137 if it had to be killed, as stop_daemon).
+daemon_wait_exit() {
+    local pid=$E2E_DAEMON_PID deadline=$(($(now_ms) + $(_ms "${1:-15}"))) status
+    if [ -z "$pid" ]; then
+        diag "daemon_wait_exit: bibrecd is not running"
+        return 1
+    fi
+    while kill -0 "$pid" 2>/dev/null && [ "$(now_ms)" -lt "$deadline" ]; do
+        sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        diag "bibrecd did not exit within ${1:-15} s; killing it"
+        diag_file "$E2E_DAEMON_LOG"
+        kill -KILL "$pid" 2>/dev/null
+    fi
+    E2E_DAEMON_PID=
+    wait "$pid"
+    status=$?
+    if [ "$status" -ne 0 ]; then
+        diag "bibrecd exited with status $status"
+        diag_file "$E2E_DAEMON_LOG"
+    fi
+    return "$status"
+}
+
+# daemon_stat NAME: prints one counter of `bibrec stats` (running daemon only), empty if absent.
+daemon_stat() {
+    bibrec_cli stats 2>/dev/null | awk -v n="$1" '$1 == n { print $2; found = 1 } END { exit !found }'
 }
 
 # bibrec_cli ARGS...: the CLI on the test's config; it never gets more than 30 s.
@@ -427,6 +476,10 @@ in_range() {
 # ---------------------------------------------------------------------------------------------
 # SIPp
 
+# The address sipp sends SIP and RTP from (-i, -mi, bound with -bind_local). Any 127.x.y.z works
+# on Linux's loopback, so a script can play a second CUCM node (127.0.0.3) or an untrusted host.
+E2E_SIPP_IP=127.0.0.1
+
 # _sipp_start NAME SCENARIO TRANSPORT LOCAL_PORT MEDIA_PORT TIMEOUT_S [SIPP ARGS...]: one sipp in
 # the background, one call, every trace in $E2E_DIR/sipp/NAME.*; sets E2E_LAST_SIPP_PID.
 # -timeout with -timeout_error and -recv_timeout make sure it can never hang a test.
@@ -435,7 +488,7 @@ _sipp_start() {
     shift 6
     local base=$E2E_DIR/sipp/$name
     "$SIPP" "127.0.0.1:$E2E_SIP_PORT" -sf "$E2E_SRC/$scenario" -t "$transport" \
-        -i 127.0.0.1 -p "$lport" -mi 127.0.0.1 -mp "$mport" -bind_local \
+        -i "$E2E_SIPP_IP" -p "$lport" -mi "$E2E_SIPP_IP" -mp "$mport" -bind_local \
         -m 1 -s 7000 -nostdin -aa \
         -timeout "${limit}s" -timeout_error -recv_timeout 10000 \
         -trace_err -error_file "$base.errors.log" \
@@ -489,14 +542,15 @@ sipp_once() {
 #   refci=27110452 far_refci=REFCI-1 duration=5000 (ms of RTP) transport=u1 (or t1)
 #   near_dn=4001 far_dn=4002 near_device=SEP00AABBCCDD01 far_device=SEP00AABBCCDD02
 #   near_tone=FILE far_tone=FILE (raw mu-law; default the 440 Hz and 1000 Hz tones)
+#   local_ip=127.0.0.1 (the address both legs send from; default $E2E_SIPP_IP)
 cucm_call_start() {
-    local refci=27110452 far_refci="" duration=5000 transport=u1
+    local refci=27110452 far_refci="" duration=5000 transport=u1 local_ip=$E2E_SIPP_IP
     local near_dn=4001 far_dn=4002 near_device=SEP00AABBCCDD01 far_device=SEP00AABBCCDD02
     local near_tone=$E2E_TONE_NEAR far_tone=$E2E_TONE_FAR arg key leg
     for arg in "$@"; do
         key=${arg%%=*}
         case $key in
-        refci | far_refci | duration | transport | near_dn | far_dn | near_device | far_device | near_tone | far_tone)
+        refci | far_refci | duration | transport | near_dn | far_dn | near_device | far_device | near_tone | far_tone | local_ip)
             printf -v "$key" '%s' "${arg#*=}"
             ;;
         *)
@@ -511,6 +565,7 @@ cucm_call_start() {
     E2E_CALL_NAMES=()
     # The legs send RTP for duration ms; SIP around it takes well under a second on loopback.
     local limit=$((duration / 1000 + 20))
+    local E2E_SIPP_IP=$local_ip # seen by _sipp_start
     for leg in near far; do
         local lport mport tone
         if [ "$leg" = near ]; then
@@ -555,4 +610,35 @@ cucm_call_abort() {
 cucm_call() {
     cucm_call_start "$@" || return 1
     cucm_call_wait
+}
+
+# ---------------------------------------------------------------------------------------------
+# Raw bytes to the SIP port, without SIPp: for input no SIP tool would send. Bash's own /dev/udp
+# and /dev/tcp redirections, so no extra package is needed; the source address is 127.0.0.1.
+
+# sip_raw_send udp|tcp FILE [REPLY_FILE] [WAIT_S]: sends FILE's bytes to the daemon's SIP port (UDP:
+# one datagram; TCP: one connection, closed after WAIT_S seconds, default 1) and writes whatever
+# comes back within WAIT_S into REPLY_FILE. Returns non-zero only if the bytes could not be sent.
+sip_raw_send() {
+    local proto=$1 file=$2 reply=${3:-/dev/null} wait_s=${4:-1} fd status
+    case $proto in
+    udp | tcp) ;;
+    *)
+        diag "sip_raw_send: protocol '$proto' is not udp or tcp"
+        return 1
+        ;;
+    esac
+    : >"$reply"
+    exec {fd}<>"/dev/$proto/127.0.0.1/$E2E_SIP_PORT" || return 1
+    # One write(2), so a UDP datagram carries the whole file (cat writes in 128 KiB blocks).
+    cat "$file" >&"$fd" 2>/dev/null
+    status=$?
+    # Read until WAIT_S passes without a byte (read returns >128 on timeout, 1 at EOF or error).
+    timeout -k 1 "$((${wait_s%.*} + 2))" cat <&"$fd" >"$reply" 2>/dev/null &
+    local reader=$!
+    sleep "$wait_s"
+    kill "$reader" 2>/dev/null
+    wait "$reader" 2>/dev/null
+    exec {fd}>&-
+    return "$status"
 }

@@ -13,6 +13,7 @@
  *
  * usage: tamper DBDIR KEY [OFFSET]      (OFFSET defaults to the middle of the value)
  *        tamper DBDIR --list PREFIX
+ *        tamper DBDIR --delete KEY        (removes a record, as a roll-back would)
  * Exit status: 0 done, 1 database or key error, 64 bad usage.
  */
 
@@ -34,9 +35,11 @@ static void usage(void)
     fprintf(stderr,
             "usage: %s DBDIR KEY [OFFSET]\n"
             "       %s DBDIR --list PREFIX\n"
+            "       %s DBDIR --delete KEY\n"
             "XORs the byte at OFFSET (default: the middle) of the value under KEY with 0x01,\n"
-            "or lists the keys that start with PREFIX. The database must not be open elsewhere.\n",
-            progname, progname);
+            "lists the keys that start with PREFIX, or deletes KEY. The database must not be open\n"
+            "elsewhere.\n",
+            progname, progname, progname);
 }
 
 /* Keys are expected to be text, but a store bug could put anything there; escaping keeps every
@@ -178,6 +181,37 @@ fail:
     return rc;
 }
 
+static int delete_key(leveldb_t *db, const char *key)
+{
+    leveldb_readoptions_t *ropts = leveldb_readoptions_create();
+    leveldb_writeoptions_t *wopts = leveldb_writeoptions_create();
+    char *value, *err = NULL;
+    size_t vlen;
+    int rc = -1;
+
+    value = leveldb_get(db, ropts, key, strlen(key), &vlen, &err);
+    if (err != NULL || value == NULL) {
+        fprintf(stderr, "%s: no key %s in the database\n", progname, key);
+        goto out;
+    }
+    leveldb_writeoptions_set_sync(wopts, 1);
+    leveldb_delete(db, wopts, key, strlen(key), &err);
+    if (err != NULL) {
+        fprintf(stderr, "%s: deleting %s: %s\n", progname, key, err);
+        goto out;
+    }
+    printf("%s: deleted (%zu bytes)\n", key, vlen);
+    rc = 0;
+out:
+    if (err != NULL)
+        leveldb_free(err);
+    if (value != NULL)
+        leveldb_free(value);
+    leveldb_writeoptions_destroy(wopts);
+    leveldb_readoptions_destroy(ropts);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     leveldb_t *db;
@@ -188,12 +222,13 @@ int main(int argc, char **argv)
         usage();
         return EXIT_USAGE;
     }
-    if (strcmp(argv[2], "--list") == 0 && argc != 4) {
+    if ((strcmp(argv[2], "--list") == 0 || strcmp(argv[2], "--delete") == 0) && argc != 4) {
         usage();
         return EXIT_USAGE;
     }
     /* The offset is checked before the database is opened, so a typo touches nothing. */
-    if (strcmp(argv[2], "--list") != 0 && argc == 4 && parse_offset(argv[3], &offset) < 0) {
+    if (strcmp(argv[2], "--list") != 0 && strcmp(argv[2], "--delete") != 0 && argc == 4 &&
+        parse_offset(argv[3], &offset) < 0) {
         fprintf(stderr, "%s: offset '%s' is not a non-negative number\n", progname, argv[3]);
         return EXIT_USAGE;
     }
@@ -202,6 +237,8 @@ int main(int argc, char **argv)
         return EXIT_FAILED;
     if (strcmp(argv[2], "--list") == 0)
         rc = list_prefix(db, argv[3]);
+    else if (strcmp(argv[2], "--delete") == 0)
+        rc = delete_key(db, argv[3]);
     else
         rc = flip_byte(db, argv[2], argc == 4 ? &offset : NULL);
     leveldb_close(db);

@@ -1,0 +1,47 @@
+/*
+ * What the store's own files share: the open database and a few helpers.
+ * Not for use outside sql-free-store/.
+ */
+#ifndef BR_STORE_INT_H
+#define BR_STORE_INT_H
+
+#include <leveldb/c.h>
+#include <pthread.h>
+
+#include "store.h"
+
+#define BR_KEY_MAX 64
+#define BR_MAX_MASTER_KEYS 8
+
+struct br_store {
+    leveldb_t *db;
+    leveldb_options_t *options;
+    leveldb_readoptions_t *ropts;
+    leveldb_writeoptions_t *wopts;      /* no sync: segments */
+    leveldb_writeoptions_t *wopts_sync; /* sync: meta at start, seal */
+    /* The keyring: keys[0] wraps new data keys; the others (retired by a
+     * rotation, not yet removed) only unwrap. Guarded by key_lock, since a
+     * rotation runs on a worker thread while calls are recorded. */
+    pthread_mutex_t key_lock;
+    int nkeys;
+    br_master_key_t keys[BR_MAX_MASTER_KEYS];
+    /* The ledger's next sequence number; appends are serialised by the
+     * mutex (the daemon appends from its loop, a CLI run from its thread). */
+    pthread_mutex_t ledger_lock;
+    uint64_t ledger_size;
+};
+
+
+/* Translates (and frees) a LevelDB error string into a negative errno. */
+int br_store_map_error(char *err);
+int br_store_put(br_store_t *st, const char *key, size_t klen, const void *val, size_t vlen, int sync);
+/* A malloc'd value (free with leveldb_free), or NULL with *rc = -ENOENT. */
+char *br_store_get(br_store_t *st, const char *key, size_t klen, size_t *vlen, int *rc);
+
+/* Ledger internals used when sealing: adds the entry and its Merkle nodes
+ * to batch; after the batch is written, br_ledger_committed() advances. */
+int br_ledger_add_to_batch(br_store_t *st, leveldb_writebatch_t *batch, br_ledger_entry_t *e);
+void br_ledger_committed(br_store_t *st);
+int br_ledger_open(br_store_t *st);
+
+#endif
