@@ -137,7 +137,7 @@ void br_meta_flags_str(uint32_t flags, char *out, size_t outsz)
         { BR_FLAG_SINGLE_LEG, "single-leg" },
         { BR_FLAG_NO_MEDIA, "no-media" },
         { BR_FLAG_SHUTDOWN, "shutdown" },
-        { BR_FLAG_STORAGE_ERROR, "storage-error" },
+        { BR_FLAG_STORAGE_ERROR, "truncated:storage-error" },
     };
     size_t n = 0;
 

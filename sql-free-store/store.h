@@ -112,6 +112,15 @@ int br_store_verify(br_store_t *st, const char *id, br_verify_cb cb, void *ctx);
  * duration of the segments that reached the disk. Returns how many, or < 0. */
 int br_store_recover(br_store_t *st);
 
+/* ---- a full disk ---------------------------------------------------------------- */
+
+/* Holds bytes of disk back (a file in the store folder), so that when the
+ * disk fills the recordings in progress can still be sealed. */
+int br_store_reserve(br_store_t *st, size_t bytes);
+int br_store_release_reserve(br_store_t *st);
+/* A synced test write; 0 means the store takes writes again. */
+int br_store_probe(br_store_t *st);
+
 /* ---- master keys: rotation without downtime ----------------------------- */
 
 /* Adds a master key to the ring: as the one that wraps new data keys

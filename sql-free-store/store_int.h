@@ -27,6 +27,8 @@ struct br_store {
     br_master_key_t keys[BR_MAX_MASTER_KEYS];
     /* The ledger's next sequence number; appends are serialised by the
      * mutex (the daemon appends from its loop, a CLI run from its thread). */
+    char path[4096];
+    size_t reserve_bytes; /* space held back for sealing when the disk fills */
     pthread_mutex_t ledger_lock;
     uint64_t ledger_size;
 };

@@ -170,6 +170,9 @@ static int open_store(struct daemon *d)
                             : br_strerror(rc));
         return rc;
     }
+    /* Room to seal recordings in progress if the disk fills (session.c). */
+    if (br_store_reserve(d->store, 8u << 20) < 0)
+        br_warn("could not hold 8 MiB in reserve in %s: the disk is nearly full", d->cfg.store_path);
     rc = br_store_recover(d->store);
     if (rc > 0)
         br_warn("sealed %d recording(s) left unfinished by an earlier stop as recovered", rc);

@@ -99,6 +99,10 @@ struct br_sessions {
     struct recent *recent;
     unsigned closing_calls;
     int stopping;
+    int storage_failed;   /* a write failed; handled at the next tick */
+    int storage_down;     /* refusing calls until a probe write succeeds */
+    int storage_ticks;
+    int storage_warned;
     int64_t drain_deadline_us;
     void (*stop_cb)(void *ctx);
     void *stop_ctx;
@@ -187,7 +191,7 @@ static void unlink_call(br_call_t *c)
     c->finished = 1;
     s->stats->active_calls--;
     s->closing_calls++;
-    if (!s->calls)
+    if (!s->calls && !s->storage_down)
         timer_want(s, 0);
 }
 
@@ -204,6 +208,7 @@ static int segment_cb(const uint8_t *frames, size_t nframes, void *ctx)
     if (rc < 0) {
         c->meta.flags |= BR_FLAG_STORAGE_ERROR;
         c->s->stats->storage_errors++;
+        c->s->storage_failed = 1;
         br_err("recording %s: cannot write audio: %s", c->meta.id, br_strerror(rc));
     }
     return 0;
@@ -318,14 +323,16 @@ static void finish_call(br_call_t *c, uint32_t extra_flags)
 {
     br_sessions_t *s = c->s;
     int64_t end = c->recording ? timeline_pos(c, mono_us()) : 0;
+    const char *why = extra_flags & BR_FLAG_STORAGE_ERROR ? "recording store unwritable"
+                                                          : "recorder stopping";
     int rc;
 
     for (int i = 0; i < 2; i++) {
         br_leg_t *leg = &c->legs[i];
         if (leg->state == LEG_PENDING && leg->sip_ctx)
-            s->ops->refuse(leg->sip_ctx, 503, "recorder stopping");
+            s->ops->refuse(leg->sip_ctx, 503, why);
         else if (leg->state == LEG_ANSWERED && leg->sip_ctx)
-            s->ops->hangup(leg->sip_ctx, "recorder stopping");
+            s->ops->hangup(leg->sip_ctx, why);
         leg->sip_ctx = NULL;
         close_leg(c, leg);
     }
@@ -432,6 +439,7 @@ static int start_recording(br_call_t *c)
     rc = br_rec_create(s->st, &c->meta, &c->writer);
     if (rc < 0) {
         s->stats->refused_store++;
+        s->storage_failed = 1;
         br_err("refci %s: cannot start a recording: %s", c->meta.near.refci, br_strerror(rc));
         for (int i = 0; i < 2; i++) {
             br_leg_t *leg = &c->legs[i];
@@ -461,6 +469,59 @@ static int start_recording(br_call_t *c)
         if (c->legs[i].state == LEG_PENDING)
             answer_leg(s, c, &c->legs[i]);
     return 0;
+}
+
+/* ---- the store failing ---------------------------------------------------------- */
+
+#define RESERVE_BYTES (8u << 20)
+#define PROBE_TICKS 20 /* every 2 s */
+
+/* A write failed (full disk, read-only file system): seal what is being
+ * recorded with what reached the store, using the space held in reserve,
+ * and refuse calls until the store takes writes again. */
+static void storage_failed(br_sessions_t *s)
+{
+    unsigned n = s->stats->active_calls;
+
+    s->storage_failed = 0;
+    s->storage_down = 1;
+    s->storage_ticks = 0;
+    s->storage_warned = 0;
+    br_store_release_reserve(s->st);
+    br_err("the recording store cannot be written (disk full or unwritable): sealing %u recording(s) "
+           "in progress as truncated; new calls get 503 until it can be written again",
+           n);
+    while (s->calls)
+        finish_call(s->calls, BR_FLAG_STORAGE_ERROR);
+    br_store_audit(s->st, "bibrecd", "storage-error", "-", "-", BR_OUTCOME_FAILED,
+                   "store unwritable; recordings in progress sealed as truncated");
+    timer_want(s, 1);
+}
+
+static void storage_probe(br_sessions_t *s)
+{
+    int rc;
+
+    if (++s->storage_ticks < PROBE_TICKS)
+        return;
+    s->storage_ticks = 0;
+    if (br_store_reserve(s->st, RESERVE_BYTES) < 0)
+        return; /* still no room */
+    rc = br_store_probe(s->st);
+    if (rc < 0) {
+        br_store_release_reserve(s->st);
+        if (!s->storage_warned)
+            br_err("there is room again but the store still refuses writes (%s); restart bibrecd",
+                   br_strerror(rc));
+        s->storage_warned = 1;
+        return;
+    }
+    s->storage_down = 0;
+    br_info("the recording store takes writes again: accepting calls");
+    br_store_audit(s->st, "bibrecd", "storage-recovered", "-", "-", BR_OUTCOME_OK,
+                   "store writable again");
+    if (!s->calls)
+        timer_want(s, 0);
 }
 
 /* ---- the tick ----------------------------------------------------------------- */
@@ -497,6 +558,10 @@ static void tick_cb(uv_timer_t *t)
         while (s->calls)
             finish_call(s->calls, BR_FLAG_SHUTDOWN);
     }
+    if (s->storage_failed && !s->stopping)
+        storage_failed(s);
+    else if (s->storage_down && !s->stopping)
+        storage_probe(s);
     expire_recent(s, now);
     maybe_stopped(s);
 }
@@ -562,7 +627,7 @@ void br_sessions_free(br_sessions_t *s)
 
 int br_sessions_available(const br_sessions_t *s)
 {
-    return !s->stopping && s->stats->active_calls < s->cfg->max_calls;
+    return !s->stopping && !s->storage_down && s->stats->active_calls < s->cfg->max_calls;
 }
 
 static void fill_party(br_rec_party_t *p, const char *refci, const char *device, const char *addr,
@@ -697,6 +762,11 @@ int br_session_leg_new(br_sessions_t *s, const br_cucm_from_t *f, const char *ca
     if (s->stopping) {
         s->stats->refused_draining++;
         snprintf(why, whysz, "shutting down");
+        return 503;
+    }
+    if (s->storage_down) {
+        s->stats->refused_store++;
+        snprintf(why, whysz, "recording store unavailable (disk full or unwritable)");
         return 503;
     }
     if (choose_pts(offer, pts, &npts, &dtmf) < 0) {

@@ -295,9 +295,12 @@ static void ops_refuse(void *ctx, int status, const char *why)
 static void ops_hangup(void *ctx, const char *reason)
 {
     dialog_t *d = ctx;
+    char hdr[160];
+
     d->leg = NULL;
     br_info("leg %s: sending BYE (%s)", d->call_id, reason);
-    nua_bye(d->nh, SIPTAG_REASON_STR("SIP;cause=200;text=\"recorder stopping\""), TAG_END());
+    snprintf(hdr, sizeof hdr, "SIP;cause=200;text=\"%s\"", reason);
+    nua_bye(d->nh, SIPTAG_REASON_STR(hdr), TAG_END());
 }
 
 const br_session_ops_t br_sip_session_ops = { ops_answer, ops_refuse, ops_hangup };
