@@ -65,6 +65,8 @@ int br_meta_encode(const br_rec_meta_t *m, br_buf_t *b)
         br_buf_put_str(b, e->refci);
         br_buf_put_str(b, e->device);
         br_buf_put_str(b, e->addr);
+        br_buf_put_u8(b, (uint8_t)e->digit);
+        br_buf_put_u32le(b, e->duration_ms);
     }
     return b->failed ? -ENOMEM : 0;
 }
@@ -102,6 +104,8 @@ int br_meta_decode(const uint8_t *data, size_t len, br_rec_meta_t *m)
         br_get_str(&r, e->refci, sizeof e->refci);
         br_get_str(&r, e->device, sizeof e->device);
         br_get_str(&r, e->addr, sizeof e->addr);
+        e->digit = (char)br_get_u8(&r);
+        e->duration_ms = br_get_u32le(&r);
     }
     if (r.failed || r.left != 0 || m->state > BR_REC_RECOVERED || m->sample_rate == 0 ||
         m->sample_rate > 48000)

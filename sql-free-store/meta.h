@@ -40,9 +40,9 @@ enum {
 };
 
 /* Something that happened during the recording, on its timeline. */
-enum br_event_kind { BR_EVENT_FAR_CHANGED = 1, BR_EVENT_MEDIA_CHANGED = 2 };
+enum br_event_kind { BR_EVENT_FAR_CHANGED = 1, BR_EVENT_MEDIA_CHANGED = 2, BR_EVENT_DTMF = 3 };
 
-#define BR_META_MAX_EVENTS 32
+#define BR_META_MAX_EVENTS 128
 
 typedef struct br_rec_event {
     uint32_t at_ms;   /* from the start of the recording */
@@ -51,6 +51,8 @@ typedef struct br_rec_event {
     char refci[24];
     char device[BR_META_STR];
     char addr[BR_META_STR];
+    char digit;           /* DTMF: the key pressed */
+    uint32_t duration_ms; /* DTMF: how long */
 } br_rec_event_t;
 
 typedef struct br_rec_meta {

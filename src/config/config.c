@@ -90,7 +90,7 @@ void br_config_defaults(br_config_t *cfg)
     br_strlcpy(cfg->rtp_address, "127.0.0.1", sizeof cfg->rtp_address);
     cfg->rtp_port_min = 16384;
     cfg->rtp_port_max = 32767;
-    cfg->jitter_ms = 200;
+    cfg->jitter_ms = 60;
     br_strlcpy(cfg->control_socket, "bibrec-data/bibrecd.sock", sizeof cfg->control_socket);
     cfg->pair_wait_ms = 5000;
     cfg->answer_wait_ms = 300;

@@ -11,6 +11,7 @@
 
 #include "common/util.h"
 #include "commands_int.h"
+#include "media/codec.h"
 #include "media/wav.h"
 
 static const char *call_of(const br_rec_meta_t *m)
@@ -168,11 +169,12 @@ static void show_party(br_buf_t *out, const char *side, const br_rec_party_t *p)
 {
     br_buf_printf(out,
                   "%s.present\t%s\n%s.refci\t%s\n%s.device\t%s\n%s.addr\t%s\n%s.cluster\t%s\n"
-                  "%s.guid\t%s\n%s.payload_type\t%u\n%s.packets\t%" PRIu64 "\n%s.lost\t%" PRIu64
+                  "%s.guid\t%s\n%s.payload_type\t%u\n%s.codec\t%s\n%s.packets\t%" PRIu64 "\n%s.lost\t%" PRIu64
                   "\n%s.dropped\t%" PRIu64 "\n",
                   side, p->present ? "yes" : "no", side, dash(p->refci), side, dash(p->device), side,
                   dash(p->addr), side, dash(p->cluster), side, dash(p->guid), side, p->payload_type,
-                  side, p->packets, side, p->lost, side, p->dropped);
+                  side, br_codec_name(p->payload_type), side, p->packets, side, p->lost, side,
+                  p->dropped);
 }
 
 static int cmd_show(const br_cmd_env_t *env, int argc, char **argv, br_buf_t *out, br_buf_t *err)
@@ -206,24 +208,32 @@ static int cmd_show(const br_cmd_env_t *env, int argc, char **argv, br_buf_t *ou
     show_party(out, "far", &m.far);
     for (uint32_t i = 0; i < m.nevents; i++) {
         const br_rec_event_t *e = &m.events[i];
-        br_buf_printf(out, "event\t%.3f\t%s\t%s\trefci=%s device=%s addr=%s\n", e->at_ms / 1000.0,
-                      e->kind == BR_EVENT_FAR_CHANGED ? "far-end-changed" : "media-changed",
-                      e->channel ? "far" : "near", dash(e->refci), dash(e->device), dash(e->addr));
+        if (e->kind == BR_EVENT_DTMF)
+            br_buf_printf(out, "event\t%.3f\tdtmf\t%s\tdigit=%c duration_ms=%u\n", e->at_ms / 1000.0,
+                          e->channel ? "far" : "near", e->digit, e->duration_ms);
+        else
+            br_buf_printf(out, "event\t%.3f\t%s\t%s\trefci=%s device=%s addr=%s\n", e->at_ms / 1000.0,
+                          e->kind == BR_EVENT_FAR_CHANGED ? "far-end-changed" : "media-changed",
+                          e->channel ? "far" : "near", dash(e->refci), dash(e->device), dash(e->addr));
     }
     return 0;
 }
 
 struct export_ctx {
     br_buf_t *out;
-    uint8_t pt_near, pt_far;
-    uint64_t frames;
+    br_export_codec_t *codec;
+    uint64_t frames; /* output frames, at the export rate */
+    unsigned rate;
 };
 
 static int export_segment(const uint8_t *audio, size_t len, void *ctx)
 {
     struct export_ctx *e = ctx;
-    e->frames += len / 2;
-    return br_wav_append_g711(e->out, audio, len / 2, e->pt_near, e->pt_far);
+    long n = br_export_codec_run(e->codec, audio, len / 2, e->out);
+    if (n < 0)
+        return (int)n;
+    e->frames += (uint64_t)n;
+    return 0;
 }
 
 /* Appends one recording's audio as PCM to e->out. */
@@ -237,9 +247,19 @@ static int export_append(br_store_t *st, const char *id, struct export_ctx *e, b
                       rc == -ENOENT ? "no such recording" : br_strerror(rc));
         return rc;
     }
-    e->pt_near = m.near.payload_type;
-    e->pt_far = m.far.payload_type;
+    rc = br_export_codec_new(&e->codec, br_codec_store_pt(m.near.payload_type),
+                             br_codec_store_pt(m.far.payload_type));
+    if (rc < 0)
+        return rc;
+    /* A call's parts share one rate: the first part's (all 8 or 16 kHz). */
+    if (!e->rate)
+        e->rate = br_export_codec_rate(e->codec);
+    else if (br_export_codec_rate(e->codec) != e->rate)
+        br_buf_printf(err, "export: warning: recording %s is at %u Hz, the file at %u Hz\n", m.id,
+                      br_export_codec_rate(e->codec), e->rate);
     rc = br_store_read_audio(st, m.id, export_segment, e);
+    br_export_codec_free(e->codec);
+    e->codec = NULL;
     if (rc < 0 || e->out->failed) {
         br_buf_printf(err, "export: recording %s: %s\n", m.id,
                       e->out->failed ? "out of memory" : br_strerror(rc));
@@ -251,7 +271,7 @@ static int export_append(br_store_t *st, const char *id, struct export_ctx *e, b
 static int cmd_export(const br_cmd_env_t *env, int argc, char **argv, br_buf_t *out, br_buf_t *err)
 {
     br_store_t *st = env->st;
-    struct export_ctx e = { out, 0, 0, 0 };
+    struct export_ctx e = { out, NULL, 0, 0 };
     uint8_t header[BR_WAV_HEADER_LEN] = { 0 };
 
     if (argc != 2) {
@@ -263,7 +283,7 @@ static int cmd_export(const br_cmd_env_t *env, int argc, char **argv, br_buf_t *
         br_buf_reset(out);
         return 1;
     }
-    br_wav_header(out->data, 8000, e.frames);
+    br_wav_header(out->data, e.rate, e.frames);
     return 0;
 }
 
@@ -273,7 +293,7 @@ static int cmd_export_call(const br_cmd_env_t *env, int argc, char **argv, br_bu
 {
     br_store_t *st = env->st;
     struct calls_ctx c = { 0 };
-    struct export_ctx e = { out, 0, 0, 0 };
+    struct export_ctx e = { out, NULL, 0, 0 };
     uint8_t header[BR_WAV_HEADER_LEN] = { 0 };
     int rc, status = 0;
 
@@ -305,7 +325,7 @@ static int cmd_export_call(const br_cmd_env_t *env, int argc, char **argv, br_bu
         if (export_append(st, c.ids[i], &e, err) < 0)
             status = 1;
     if (status == 0)
-        br_wav_header(out->data, 8000, e.frames);
+        br_wav_header(out->data, e.rate, e.frames);
     else
         br_buf_reset(out);
 out:

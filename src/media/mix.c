@@ -7,6 +7,7 @@
 #include "mix.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -121,6 +122,41 @@ int br_mix_put(br_mix_t *m, int ch, int64_t pos, const uint8_t *samples, size_t 
     return 0;
 }
 
+#define DRIFT_WINDOW 50 /* packets: one second at 20 ms */
+
+static void anchor(br_mix_chan_t *c, int64_t arrival_pos, uint32_t ts)
+{
+    c->anchor_ts = ts;
+    c->anchor_pos = arrival_pos;
+    c->have_base = 0;
+    c->win_n = 0;
+    c->win_best = INT64_MIN;
+}
+
+/* See br_mix_chan_t: a step of 10 ms is below what a listener notices as a
+ * jump and keeps the channel within half a packet of the wall clock. */
+static void follow_drift(br_mix_chan_t *c, int64_t offset, int64_t step)
+{
+    /* win_best is the largest offset of the window: the packet that was
+     * least delayed on its way shows the sender's clock most truly. */
+    if (offset > c->win_best)
+        c->win_best = offset;
+    if (++c->win_n < DRIFT_WINDOW)
+        return;
+    if (!c->have_base) {
+        /* The first packet's own delay set the anchor; the least delayed
+         * packet of the first second is the better reference. */
+        c->have_base = 1;
+        c->anchor_pos -= c->win_best;
+        c->base_offset = 0;
+    } else if (c->win_best - c->base_offset >= step || c->base_offset - c->win_best >= step) {
+        c->anchor_pos -= c->win_best - c->base_offset;
+        c->drift_corrections++;
+    }
+    c->win_n = 0;
+    c->win_best = INT64_MIN;
+}
+
 int br_mix_put_rtp(br_mix_t *m, int ch, int64_t arrival_pos, uint32_t ssrc, uint32_t ts,
                    const uint8_t *samples, size_t n)
 {
@@ -132,15 +168,14 @@ int br_mix_put_rtp(br_mix_t *m, int ch, int64_t arrival_pos, uint32_t ssrc, uint
             c->reanchors++;
         c->anchored = 1;
         c->ssrc = ssrc;
-        c->anchor_ts = ts;
-        c->anchor_pos = arrival_pos;
+        anchor(c, arrival_pos, ts);
     }
     pos = c->anchor_pos + (int32_t)(ts - c->anchor_ts);
     if (pos - arrival_pos > m->reanchor_limit || arrival_pos - pos > m->reanchor_limit) {
         c->reanchors++;
-        c->anchor_ts = ts;
-        c->anchor_pos = arrival_pos;
+        anchor(c, arrival_pos, ts);
         pos = arrival_pos;
     }
+    follow_drift(c, pos - arrival_pos, m->reanchor_limit / 20);
     return br_mix_put(m, ch, pos, samples, n);
 }

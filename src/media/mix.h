@@ -35,6 +35,14 @@ typedef struct br_mix_chan {
     int64_t anchor_pos;
     uint64_t late_samples; /* arrived after their position was flushed */
     uint64_t reanchors;    /* SSRC changes and timestamp jumps */
+    /* Clock drift: per second, the largest (RTP position - arrival), i.e.
+     * the least delayed packet, shows where the sender's clock is; when it
+     * moves a step from the first second's, the anchor follows. */
+    int have_base;
+    int64_t base_offset;
+    int64_t win_best; /* the window's largest offset */
+    unsigned win_n;
+    uint64_t drift_corrections;
 } br_mix_chan_t;
 
 typedef struct br_mix {
@@ -61,7 +69,10 @@ int br_mix_put(br_mix_t *m, int ch, int64_t pos, const uint8_t *samples, size_t 
 /* Places an RTP payload: arrival_pos is where the wall clock says "now" is on
  * the timeline; the RTP timestamp decides the exact position relative to the
  * leg's anchor. Re-anchors on a new SSRC or when the two disagree by more
- * than reanchor_limit (a transfer, a re-INVITE, a clock that jumped). */
+ * than reanchor_limit (a transfer, a re-INVITE, a clock that jumped), and
+ * follows a sender clock that runs fast or slow (drift) in 10 ms steps, so
+ * the two channels stay within a packet of each other however long the
+ * call. */
 int br_mix_put_rtp(br_mix_t *m, int ch, int64_t arrival_pos, uint32_t ssrc, uint32_t ts,
                    const uint8_t *samples, size_t n);
 

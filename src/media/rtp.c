@@ -48,16 +48,19 @@ int br_rtp_parse(const uint8_t *pkt, size_t len, br_rtp_hdr_t *out)
     return 0;
 }
 
-uint64_t br_rtp_seq_update(br_rtp_seq_t *s, uint16_t seq)
+uint64_t br_rtp_seq_update(br_rtp_seq_t *s, uint16_t seq, int *dup)
 {
     uint16_t delta;
+    uint64_t ext, back;
 
-    s->received++;
+    *dup = 0;
     if (!s->initialised) {
         s->initialised = 1;
         s->max_seq = seq;
         s->cycles = 0;
         s->base_seq = seq;
+        s->received = 1;
+        s->history = 1;
         return seq;
     }
     delta = (uint16_t)(seq - s->max_seq);
@@ -66,14 +69,27 @@ uint64_t br_rtp_seq_update(br_rtp_seq_t *s, uint16_t seq)
         if (seq < s->max_seq)
             s->cycles += 0x10000;
         s->max_seq = seq;
+        s->history = delta >= 64 ? 1 : (s->history << delta) | 1;
+        s->received++;
         return (uint64_t)s->cycles + seq;
     }
-    /* Duplicate or late: it belongs to the current cycle unless it sits
-     * numerically above max_seq, in which case it is from before the wrap. */
-    s->late++;
+    /* Not newer: the same as max_seq, or late. It belongs to the current
+     * cycle unless it sits numerically above max_seq (then it is from before
+     * the wrap). */
+    ext = (uint64_t)s->cycles + seq;
     if (seq > s->max_seq && s->cycles >= 0x10000)
-        return (uint64_t)s->cycles - 0x10000 + seq;
-    return (uint64_t)s->cycles + seq;
+        ext -= 0x10000;
+    back = (uint64_t)s->cycles + s->max_seq - ext;
+    if (back < 64 && (s->history >> back) & 1) {
+        *dup = 1;
+        s->duplicates++;
+        return ext;
+    }
+    if (back < 64)
+        s->history |= 1ULL << back;
+    s->late++;
+    s->received++;
+    return ext;
 }
 
 uint64_t br_rtp_seq_expected(const br_rtp_seq_t *s)
@@ -85,8 +101,8 @@ uint64_t br_rtp_seq_expected(const br_rtp_seq_t *s)
 
 uint64_t br_rtp_seq_lost(const br_rtp_seq_t *s)
 {
-    /* RFC 3550 §6.4.1: duplicates can make received exceed expected; a
-     * recorder reports that as no loss rather than a negative count. */
+    /* Duplicates are not counted as received; packets older than the
+     * 64-number history still are, so keep the count from going negative. */
     uint64_t expected = br_rtp_seq_expected(s);
     return expected > s->received ? expected - s->received : 0;
 }

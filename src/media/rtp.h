@@ -32,14 +32,17 @@ typedef struct br_rtp_seq {
     uint16_t max_seq;
     uint32_t cycles; /* count of wraps, shifted by 16 */
     uint32_t base_seq;
-    uint64_t received;
-    uint64_t late; /* arrived after a higher sequence number (late or duplicate) */
+    uint64_t received;    /* distinct packets */
+    uint64_t late;        /* arrived after a higher sequence number */
+    uint64_t duplicates;  /* seen before (within the last 64 numbers), not counted as received */
+    uint64_t history;     /* bit i: max_seq - i was seen */
 } br_rtp_seq_t;
 
 /* Feeds one sequence number. Returns the extended sequence number (cycles +
  * seq) that this packet belongs to; packets before the highest seen (late or
- * duplicate) are mapped into the right cycle too. */
-uint64_t br_rtp_seq_update(br_rtp_seq_t *s, uint16_t seq);
+ * duplicate) are mapped into the right cycle too. *dup is set when the same
+ * number was already seen (the packet should be dropped). */
+uint64_t br_rtp_seq_update(br_rtp_seq_t *s, uint16_t seq, int *dup);
 /* Packets expected so far from the sequence numbers, and lost (never < 0). */
 uint64_t br_rtp_seq_expected(const br_rtp_seq_t *s);
 uint64_t br_rtp_seq_lost(const br_rtp_seq_t *s);

@@ -1,9 +1,11 @@
 /*
- * One received RTP stream: the UDP socket of one recorded leg. It parses each
- * packet, keeps the leg's counters and hands the payload to the recording's
- * timeline (mix.h). The libuv handle is embedded; br_stream_close() starts
- * the close and calls close_cb when the handle is gone, and only then may
- * the owner free the memory.
+ * One received RTP stream: the UDP sockets of one recorded leg (RTP on an
+ * even port, RTCP on the next, RFC 3550 §11). It parses each packet, keeps
+ * the leg's counters, turns the payload into timeline bytes (codec.h) and
+ * places them on the recording's timeline (mix.h); RFC 4733 telephone-events
+ * are reported to the owner. The libuv handles are embedded;
+ * br_stream_close() starts closing them and calls close_cb when both are
+ * gone, and only then may the owner free the memory.
  */
 #ifndef BR_STREAM_H
 #define BR_STREAM_H
@@ -11,6 +13,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "codec.h"
 #include "mix.h"
 #include "rtp.h"
 
@@ -18,42 +21,54 @@
 
 typedef struct br_stream br_stream_t;
 typedef void (*br_stream_close_cb)(br_stream_t *s, void *ctx);
+/* A telephone-event ended: digit ('0'-'9', '*', '#', 'A'-'D', or '?'),
+ * where it started on the timeline (samples) and how long it lasted (ms). */
+typedef void (*br_stream_dtmf_cb)(br_stream_t *s, char digit, int64_t at, uint32_t ms, void *ctx);
 
 struct br_stream {
     uv_udp_t udp;
+    uv_udp_t rtcp;
     uint16_t port;
-    int open;
+    int open;               /* handles still open (0, 1 or 2) */
+    int rtcp_open;
     int channel;            /* BR_CH_NEAR or BR_CH_FAR */
     br_mix_t *mix;          /* not owned; NULL: packets are counted only */
     int64_t t0_mono_us;     /* timeline origin of the recording */
-    uint32_t rate;          /* samples per second of the timeline */
+    uint32_t rate;          /* timeline ticks per second */
     uint8_t pt;             /* negotiated payload type, BR_PT_NONE until known */
-    uint8_t pt_offered[4];  /* payload types accepted before the answer */
+    uint8_t pt_offered[8];  /* payload types accepted before the answer */
     int npt_offered;
     uint8_t dtmf_pt;        /* telephone-event, BR_PT_NONE if none */
+    br_rx_codec_t *codec;   /* for pt */
     struct sockaddr_storage source; /* latched on the first valid packet */
     int latched;
     br_rtp_seq_t seq;
     uint64_t packets;       /* accepted audio packets */
-    uint64_t dropped;       /* malformed, other payload type, other source */
+    uint64_t dropped;       /* malformed, other payload type, other source, undecodable */
     uint64_t dtmf_packets;
     uint64_t cn_packets;
-    int error;              /* last error from the timeline (storage), sticky */
+    uint64_t rtcp_packets;
+    uint32_t dtmf_ts;       /* timestamp of the last event reported */
+    int dtmf_reported;
+    br_stream_dtmf_cb dtmf_cb;
+    void *dtmf_ctx;
     br_stream_close_cb close_cb;
     void *close_ctx;
     uint8_t buf[2048];      /* receive buffer: one datagram at a time */
+    uint8_t ticks[1600];    /* decoded timeline bytes of one packet (200 ms) */
 };
 
-/* Binds a UDP socket on addr:port and starts receiving. */
+/* Binds RTP on addr:port (and RTCP on port + 1 if free) and starts receiving. */
 int br_stream_open(br_stream_t *s, uv_loop_t *loop, const char *addr, uint16_t port, int channel);
 /* Accepted payload types before the SDP answer names one. */
 void br_stream_offer(br_stream_t *s, const uint8_t *pts, int n, uint8_t dtmf_pt);
 /* The answer's payload type: from now on only it is audio. */
-void br_stream_set_pt(br_stream_t *s, uint8_t pt);
+int br_stream_set_pt(br_stream_t *s, uint8_t pt);
 /* Starts feeding the timeline (packets before this are counted, not kept). */
 void br_stream_attach(br_stream_t *s, br_mix_t *mix, int64_t t0_mono_us, uint32_t rate);
-void br_stream_detach(br_stream_t *s);
 void br_stream_close(br_stream_t *s, br_stream_close_cb cb, void *ctx);
+/* Releases what br_stream_open/set_pt allocated (after the close callback). */
+void br_stream_free(br_stream_t *s);
 
 /* Handles one datagram; exposed for tests and fuzzing (no socket needed). */
 void br_stream_packet(br_stream_t *s, const uint8_t *pkt, size_t len,

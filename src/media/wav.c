@@ -5,9 +5,6 @@
  */
 #include "wav.h"
 
-#include <errno.h>
-
-#include "g711.h"
 
 static void le32(uint8_t *p, uint32_t v)
 {
@@ -41,20 +38,3 @@ void br_wav_header(uint8_t h[BR_WAV_HEADER_LEN], uint32_t rate, uint64_t frames)
     le32(h + 40, (uint32_t)data);
 }
 
-int br_wav_append_g711(br_buf_t *out, const uint8_t *frames, size_t nframes, uint8_t pt_near,
-                       uint8_t pt_far)
-{
-    uint8_t *p;
-
-    if (br_buf_reserve(out, nframes * 4) < 0)
-        return -ENOMEM;
-    p = out->data + out->len;
-    for (size_t i = 0; i < nframes; i++) {
-        int16_t l = pt_near == 8 ? br_alaw_decode(frames[2 * i]) : br_ulaw_decode(frames[2 * i]);
-        int16_t r = pt_far == 8 ? br_alaw_decode(frames[2 * i + 1]) : br_ulaw_decode(frames[2 * i + 1]);
-        le16(p + 4 * i, (uint16_t)l);
-        le16(p + 4 * i + 2, (uint16_t)r);
-    }
-    out->len += nframes * 4;
-    return 0;
-}

@@ -29,6 +29,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "media/codec.h"
 #include "media/g711.h"
 #include "media/mix.h"
 #include "media/ports.h"
@@ -108,7 +109,8 @@ struct br_sessions {
     void *stop_ctx;
 };
 
-static const uint8_t offered_pts[] = { 0, 8 };
+/* What the 200 OK offers, in order of preference (cucm-sip.md §2). */
+static const uint8_t offered_pts[] = { BR_PT_PCMU, BR_PT_PCMA, BR_PT_G722, BR_PT_G729 };
 
 static int64_t mono_us(void)
 {
@@ -162,6 +164,8 @@ static void call_free_if_done(br_call_t *c)
     br_sessions_t *s = c->s;
     if (!c->finished || c->pending_closes > 0)
         return;
+    br_stream_free(&c->legs[0].stream);
+    br_stream_free(&c->legs[1].stream);
     br_mix_free(&c->mix);
     free(c);
     s->closing_calls--;
@@ -226,7 +230,7 @@ static void collect_leg_stats(br_call_t *c, br_leg_t *leg)
 
     p->packets = st->packets;
     p->lost = br_rtp_seq_lost(&st->seq);
-    p->dropped = st->dropped + c->mix.ch[leg->channel].late_samples / 160;
+    p->dropped = st->dropped + st->seq.duplicates + c->mix.ch[leg->channel].late_samples / 160;
     if (st->pt != BR_PT_NONE)
         p->payload_type = st->pt;
 }
@@ -421,9 +425,26 @@ static void link_peer(br_call_t *c)
         }
 }
 
+static void dtmf_cb(br_stream_t *st, char digit, int64_t at, uint32_t ms, void *ctx)
+{
+    br_leg_t *leg = ctx;
+    br_call_t *c = leg->call;
+    br_rec_event_t ev = { .kind = BR_EVENT_DTMF, .channel = (uint8_t)leg->channel };
+
+    (void)st;
+    ev.at_ms = at > 0 ? (uint32_t)(at * 1000 / RATE) : 0;
+    ev.digit = digit;
+    ev.duration_ms = ms;
+    if (br_meta_add_event(&c->meta, &ev) == 0)
+        br_info("recording %s: DTMF '%c' on the %s leg at %.2f s (%u ms)", c->meta.id, digit,
+                leg->channel == BR_CH_NEAR ? "near" : "far", ev.at_ms / 1000.0, ms);
+}
+
 static void answer_leg(br_sessions_t *s, br_call_t *c, br_leg_t *leg)
 {
     leg->state = LEG_ANSWERED;
+    leg->stream.dtmf_cb = dtmf_cb;
+    leg->stream.dtmf_ctx = leg;
     br_stream_attach(&leg->stream, &c->mix, c->t0_mono_us, RATE);
     if (leg->sip_ctx)
         s->ops->answer(leg->sip_ctx, &leg->local);
@@ -706,12 +727,11 @@ static int choose_pts(const br_sdp_media_t *offer, uint8_t *pts, int *npts, uint
     /* Early offer: answer with the first of CUCM's codecs that we record. */
     *dtmf = offer->dtmf_pt;
     for (int i = 0; i < offer->npts; i++)
-        for (size_t j = 0; j < sizeof offered_pts; j++)
-            if (offer->pts[i] == offered_pts[j]) {
-                pts[0] = offer->pts[i];
-                *npts = 1;
-                return 0;
-            }
+        if (br_codec_supported(offer->pts[i])) {
+            pts[0] = offer->pts[i];
+            *npts = 1;
+            return 0;
+        }
     return -ENOTSUP;
 }
 
@@ -773,7 +793,9 @@ int br_session_leg_new(br_sessions_t *s, const br_cucm_from_t *f, const char *ca
         char list[64];
         format_pts(offer, list, sizeof list);
         s->stats->refused_codec++;
-        snprintf(why, whysz, "no common codec: offered payload types %s, we record 0 (PCMU), 8 (PCMA)",
+        snprintf(why, whysz,
+                 "no common codec: offered payload types %s, we record 0 (PCMU), 8 (PCMA), "
+                 "9 (G.722), 18 (G.729)",
                  list);
         return 488;
     }
@@ -816,8 +838,8 @@ int br_session_leg_new(br_sessions_t *s, const br_cucm_from_t *f, const char *ca
     if (offer) {
         leg->have_remote = 1;
         leg->remote = *offer;
-        if (npts == 1)
-            br_stream_set_pt(&leg->stream, pts[0]);
+        if (npts == 1 && br_stream_set_pt(&leg->stream, pts[0]) < 0)
+            br_warn("leg %s: no decoder for payload type %u", call_id, pts[0]);
     }
     br_strlcpy(leg->local.addr, s->cfg->rtp_address, sizeof leg->local.addr);
     leg->local.port = leg->stream.port;
@@ -860,16 +882,15 @@ void br_session_leg_answer(br_leg_t *leg, const br_sdp_media_t *remote)
     leg->have_remote = 1;
     leg->remote = *remote;
     for (int i = 0; i < remote->npts; i++)
-        for (size_t j = 0; j < sizeof offered_pts; j++)
-            if (remote->pts[i] == offered_pts[j]) {
-                if (leg->stream.pt != remote->pts[i])
-                    br_stream_set_pt(&leg->stream, remote->pts[i]);
-                if (remote->dtmf_pt != 0xff)
-                    leg->stream.dtmf_pt = remote->dtmf_pt;
-                br_debug("leg %s: payload type %u, media from %s:%u", leg->call_id, remote->pts[i],
-                         remote->addr, remote->port);
-                return;
-            }
+        if (br_codec_supported(remote->pts[i])) {
+            if (leg->stream.pt != remote->pts[i] && br_stream_set_pt(&leg->stream, remote->pts[i]) < 0)
+                continue;
+            if (remote->dtmf_pt != 0xff)
+                leg->stream.dtmf_pt = remote->dtmf_pt;
+            br_debug("leg %s: payload type %u (%s), media from %s:%u", leg->call_id, remote->pts[i],
+                     br_codec_name(remote->pts[i]), remote->addr, remote->port);
+            return;
+        }
     br_warn("leg %s: SDP answer has no codec we offered; keeping what RTP brings", leg->call_id);
 }
 

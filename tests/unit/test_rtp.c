@@ -61,37 +61,58 @@ static void parsing(void)
     is_int(br_rtp_parse(p, 12, &h), -EPROTO, "RTCP sender report is not RTP");
 }
 
+/* Table-driven: each row feeds sequence numbers and checks the counters. */
+struct seq_case {
+    const char *name;
+    int n;
+    uint16_t seqs[16];
+    uint64_t expected, lost, duplicates, late;
+};
+
+static const struct seq_case seq_cases[] = {
+    { "in order", 5, { 10, 11, 12, 13, 14 }, 5, 0, 0, 0 },
+    { "a gap of two", 4, { 100, 101, 104, 105 }, 6, 2, 0, 0 },
+    { "a late packet fills its hole", 5, { 100, 101, 103, 102, 104 }, 5, 0, 0, 1 },
+    { "duplicates are dropped, not received", 6, { 7, 8, 8, 9, 7, 9 }, 3, 0, 3, 0 },
+    { "wrap-around", 6, { 65533, 65534, 65535, 0, 1, 2 }, 6, 0, 0, 0 },
+    { "loss across the wrap", 4, { 65534, 65535, 2, 3 }, 6, 2, 0, 0 },
+    { "reordered across the wrap", 5, { 65534, 0, 65535, 1, 2 }, 5, 0, 0, 1 },
+    { "duplicate across the wrap", 5, { 65535, 0, 65535, 0, 1 }, 3, 0, 2, 0 },
+};
+
 static void sequences(void)
 {
-    br_rtp_seq_t s;
-    uint64_t ext;
-
-    memset(&s, 0, sizeof s);
-    for (uint32_t i = 0; i < 10; i++)
-        br_rtp_seq_update(&s, (uint16_t)(65530 + i)); /* wraps after 65535 */
-    is_int(s.cycles, 0x10000, "one wrap counted");
-    is_int(br_rtp_seq_expected(&s), 10, "10 expected across the wrap");
-    is_int(br_rtp_seq_lost(&s), 0, "nothing lost");
-
-    memset(&s, 0, sizeof s);
-    br_rtp_seq_update(&s, 100);
-    br_rtp_seq_update(&s, 101);
-    br_rtp_seq_update(&s, 104); /* 102, 103 lost */
-    is_int(br_rtp_seq_lost(&s), 2, "two lost in a gap");
-    ext = br_rtp_seq_update(&s, 102); /* late */
-    is_int(ext, 102, "late packet keeps its extended number");
-    is_int(br_rtp_seq_lost(&s), 1, "a late packet fills a hole");
-    is_int(s.late, 1, "late counted");
-    br_rtp_seq_update(&s, 104); /* duplicate */
-    is_int(br_rtp_seq_lost(&s), 0, "duplicates never make loss negative");
-
-    memset(&s, 0, sizeof s);
-    br_rtp_seq_update(&s, 65535);
-    br_rtp_seq_update(&s, 1);
-    ext = br_rtp_seq_update(&s, 0); /* late, from after the wrap */
-    is_int(ext, 0x10000, "late packet after a wrap lands in the new cycle");
-    ext = br_rtp_seq_update(&s, 65534); /* late, from before the wrap */
-    is_int(ext, 65534, "late packet from before the wrap lands in the old cycle");
+    for (size_t i = 0; i < sizeof seq_cases / sizeof seq_cases[0]; i++) {
+        const struct seq_case *c = &seq_cases[i];
+        br_rtp_seq_t s;
+        int dup, dups = 0;
+        memset(&s, 0, sizeof s);
+        for (int k = 0; k < c->n; k++) {
+            br_rtp_seq_update(&s, c->seqs[k], &dup);
+            dups += dup;
+        }
+        ok(br_rtp_seq_expected(&s) == c->expected && br_rtp_seq_lost(&s) == c->lost &&
+               s.duplicates == c->duplicates && (uint64_t)dups == c->duplicates && s.late == c->late,
+           "%s: expected %llu lost %llu dup %llu late %llu", c->name,
+           (unsigned long long)br_rtp_seq_expected(&s), (unsigned long long)br_rtp_seq_lost(&s),
+           (unsigned long long)s.duplicates, (unsigned long long)s.late);
+    }
+    {
+        br_rtp_seq_t s;
+        int dup;
+        uint64_t ext;
+        memset(&s, 0, sizeof s);
+        br_rtp_seq_update(&s, 65535, &dup);
+        br_rtp_seq_update(&s, 1, &dup);
+        ext = br_rtp_seq_update(&s, 0, &dup);
+        is_int(ext, 0x10000, "late packet after a wrap lands in the new cycle");
+        ext = br_rtp_seq_update(&s, 65534, &dup);
+        is_int(ext, 65534, "late packet from before the wrap lands in the old cycle");
+        for (uint32_t k = 2; k < 200000; k++)
+            br_rtp_seq_update(&s, (uint16_t)k, &dup);
+        is_int(s.cycles, 4 * 0x10000, "four wraps: the first one and three over 200,000 packets");
+        is_int(br_rtp_seq_lost(&s), 0, "nothing lost over them");
+    }
 }
 
 int main(void)

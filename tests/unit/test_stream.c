@@ -32,6 +32,18 @@ static size_t rtp(uint8_t *p, uint8_t pt, uint16_t seq, uint32_t ts, uint8_t fil
     return 12 + n;
 }
 
+static int dtmf_calls;
+static char dtmf_digit;
+static uint32_t dtmf_ms;
+
+static void on_dtmf(br_stream_t *st, char digit, int64_t at, uint32_t ms, void *ctx)
+{
+    (void)st, (void)at, (void)ctx;
+    dtmf_calls++;
+    dtmf_digit = digit;
+    dtmf_ms = ms;
+}
+
 int main(void)
 {
     static br_stream_t s;
@@ -49,6 +61,7 @@ int main(void)
     s.channel = BR_CH_FAR;
     br_stream_offer(&s, offer, 2, 101);
     br_stream_attach(&s, &mix, 0, 8000);
+    s.dtmf_cb = on_dtmf;
 
     n = rtp(pkt, 18, 99, 0, 0x33, 20); /* G.729: not offered */
     br_stream_packet(&s, pkt, n, (struct sockaddr *)&a, 0);
@@ -83,10 +96,34 @@ int main(void)
     is_int(s.packets, 2, "two audio packets accepted");
     is_int(br_rtp_seq_lost(&s.seq), 2, "only what never came from the source is lost (102 from elsewhere, 105)");
 
+    /* RFC 4733: digit 5 pressed for 100 ms, the end packet sent three times. */
+    {
+        uint8_t ev[16];
+        n = rtp(pkt, 101, 107, 9000, 0, 4);
+        pkt[12] = 5, pkt[13] = 0x0a, pkt[14] = 0, pkt[15] = 160; /* not ended, 20 ms */
+        br_stream_packet(&s, pkt, n, (struct sockaddr *)&a, 80000);
+        for (int k = 0; k < 3; k++) {
+            n = rtp(pkt, 101, (uint16_t)(108 + k), 9000, 0, 4);
+            pkt[12] = 5, pkt[13] = 0x8a, pkt[14] = 0x03, pkt[15] = 0x20; /* end, 800 ticks */
+            br_stream_packet(&s, pkt, n, (struct sockaddr *)&a, 180000);
+        }
+        (void)ev;
+        is_int(dtmf_calls, 1, "one telephone-event reported once despite three end packets");
+        ok(dtmf_digit == '5', "digit 5");
+        is_int(dtmf_ms, 100, "lasting 100 ms");
+    }
+    n = rtp(pkt, 8, 111, 9600, 0x42, 160);
+    br_stream_packet(&s, pkt, n, (struct sockaddr *)&a, 200000);
+    n = rtp(pkt, 8, 111, 9600, 0x42, 160);
+    br_stream_packet(&s, pkt, n, (struct sockaddr *)&a, 200000);
+    is_int(s.seq.duplicates, 1, "a duplicated packet is counted");
+    is_int(s.packets, 3, "and not accepted twice");
+
     br_mix_finish(&mix, 800);
     is_int(frames_out, 800, "timeline emitted");
     ok(last[1] == 0x42 && last[0] == BR_ULAW_SILENCE, "audio landed in the far (right) channel only");
     ok(last[2 * 170 + 1] == BR_ALAW_SILENCE, "gap after the first packet is A-law silence");
     br_mix_free(&mix);
+    br_stream_free(&s);
     return tap_done();
 }
