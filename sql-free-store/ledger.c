@@ -286,12 +286,7 @@ static int walk_entries(br_store_t *st, leveldb_readoptions_t *ro, uint64_t from
         if (rc != 0)
             break;
     }
-    if (rc == 0) {
-        char *err = NULL;
-        leveldb_iter_get_error(it, &err);
-        rc = br_store_map_error(err);
-    }
-    leveldb_iter_destroy(it);
+    rc = br_store_iter_done(it, rc);
     return rc;
 }
 

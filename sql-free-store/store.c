@@ -118,6 +118,17 @@ void br_store_close(br_store_t *st)
 
 /* ---- small helpers ---------------------------------------------------- */
 
+int br_store_iter_done(leveldb_iterator_t *it, int rc)
+{
+    if (rc == 0) {
+        char *err = NULL;
+        leveldb_iter_get_error(it, &err);
+        rc = br_store_map_error(err);
+    }
+    leveldb_iter_destroy(it);
+    return rc;
+}
+
 static size_t rec_key(char *out, const char *id, const char *what)
 {
     return (size_t)snprintf(out, KEY_MAX, "rec/%s/%s", id, what);
@@ -545,12 +556,7 @@ static int each_id(br_store_t *st, leveldb_readoptions_t *ro,
         /* '0' sorts right after '/', so this skips the rest of this id. */
         leveldb_iter_seek(it, seek, (size_t)snprintf(seek, sizeof seek, "rec/%s0", id));
     }
-    if (rc == 0) {
-        char *err = NULL;
-        leveldb_iter_get_error(it, &err);
-        rc = br_store_map_error(err);
-    }
-    leveldb_iter_destroy(it);
+    rc = br_store_iter_done(it, rc);
     return rc;
 }
 

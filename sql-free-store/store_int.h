@@ -37,6 +37,8 @@ struct br_store {
 /* Translates (and frees) a LevelDB error string into a negative errno. */
 int br_store_map_error(char *err);
 int br_store_put(br_store_t *st, const char *key, size_t klen, const void *val, size_t vlen, int sync);
+/* Destroys an iterator, turning its error (if rc is still 0) into rc. */
+int br_store_iter_done(leveldb_iterator_t *it, int rc);
 /* A malloc'd value (free with leveldb_free), or NULL with *rc = -ENOENT. */
 char *br_store_get(br_store_t *st, const char *key, size_t klen, size_t *vlen, int *rc);
 
