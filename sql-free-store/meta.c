@@ -51,6 +51,11 @@ int br_meta_encode(const br_rec_meta_t *m, br_buf_t *b)
     br_buf_put_u32le(b, m->segments);
     br_buf_put_str(b, m->session_id);
     br_buf_put_u32le(b, m->flags);
+    br_buf_put_str(b, m->profile);
+    br_buf_put_u8(b, m->basis);
+    br_buf_put_u8(b, m->mode);
+    br_buf_put_u64le(b, (uint64_t)m->retain_until_us);
+    br_buf_put_u64le(b, (uint64_t)m->keep_deadline_us);
     br_buf_put_str(b, m->call_id);
     br_buf_put_u32le(b, m->call_seq);
     br_buf_put_str(b, m->peer_call_id);
@@ -88,6 +93,11 @@ int br_meta_decode(const uint8_t *data, size_t len, br_rec_meta_t *m)
     m->segments = br_get_u32le(&r);
     br_get_str(&r, m->session_id, sizeof m->session_id);
     m->flags = br_get_u32le(&r);
+    br_get_str(&r, m->profile, sizeof m->profile);
+    m->basis = br_get_u8(&r);
+    m->mode = br_get_u8(&r);
+    m->retain_until_us = (int64_t)br_get_u64le(&r);
+    m->keep_deadline_us = (int64_t)br_get_u64le(&r);
     br_get_str(&r, m->call_id, sizeof m->call_id);
     m->call_seq = br_get_u32le(&r);
     br_get_str(&r, m->peer_call_id, sizeof m->peer_call_id);
@@ -107,7 +117,7 @@ int br_meta_decode(const uint8_t *data, size_t len, br_rec_meta_t *m)
         e->digit = (char)br_get_u8(&r);
         e->duration_ms = br_get_u32le(&r);
     }
-    if (r.failed || r.left != 0 || m->state > BR_REC_RECOVERED || m->sample_rate == 0 ||
+    if (r.failed || r.left != 0 || m->state > BR_REC_ERASED || m->sample_rate == 0 ||
         m->sample_rate > 48000)
         return -EPROTO;
     return 0;
@@ -116,6 +126,8 @@ int br_meta_decode(const uint8_t *data, size_t len, br_rec_meta_t *m)
 const char *br_rec_state_name(uint8_t state)
 {
     switch (state) {
+    case BR_REC_ERASED:
+        return "erased";
     case BR_REC_RECORDING:
         return "recording";
     case BR_REC_SEALED:

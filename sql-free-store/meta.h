@@ -15,7 +15,7 @@
 #define BR_ID_LEN 20 /* hex chars: 12 of creation time in ms, 8 random */
 #define BR_META_STR 96
 
-enum br_rec_state { BR_REC_RECORDING = 0, BR_REC_SEALED = 1, BR_REC_RECOVERED = 2 };
+enum br_rec_state { BR_REC_RECORDING = 0, BR_REC_SEALED = 1, BR_REC_RECOVERED = 2, BR_REC_ERASED = 3 };
 
 /* One side of the call as CUCM described it, plus what its RTP looked like. */
 typedef struct br_rec_party {
@@ -65,6 +65,12 @@ typedef struct br_rec_meta {
     uint32_t segments;
     char session_id[40];
     uint32_t flags;
+    /* The recording profile it was made under, and its GDPR Art. 6(1) basis. */
+    char profile[64];
+    uint8_t basis;       /* enum br_basis (config.h) */
+    uint8_t mode;        /* enum br_mode */
+    int64_t retain_until_us;  /* erased by the retention sweep after this; 0: no limit */
+    int64_t keep_deadline_us; /* on-demand: erased unless kept before this; 0: none */
     /* A call: the recordings of one recorded call leg, which CUCM splits at
      * every hold or transfer (same x-refci); call_seq orders them. */
     char call_id[BR_ID_LEN + 1];

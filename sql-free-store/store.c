@@ -397,8 +397,34 @@ static void rec_writer_free(br_rec_writer_t *w)
 /* Writes the seal [version][segments u32][final hash 32][time u64] and the
  * ledger's "sealed" entry in one synced batch: a recording is sealed if and
  * only if the ledger says so. */
+/* exp/<when, hex seconds>/<id> orders recordings by when they are due to
+ * be erased; rec/<id>/exp says which entry is theirs (to move it on Keep). */
+static size_t exp_key(char *out, int64_t when_us, const char *id)
+{
+    return (size_t)snprintf(out, KEY_MAX, "exp/%016" PRIx64 "/%s", (uint64_t)(when_us / 1000000), id);
+}
+
+static void add_expiry(leveldb_writebatch_t *batch, const char *id, const br_rec_meta_t *m)
+{
+    char key[KEY_MAX];
+    uint8_t val[17];
+    int64_t when = m->keep_deadline_us ? m->keep_deadline_us : m->retain_until_us;
+    uint8_t reason = m->keep_deadline_us ? BR_EXPIRY_NOT_KEPT : BR_EXPIRY_RETENTION;
+
+    if (!when)
+        return;
+    leveldb_writebatch_put(batch, key, exp_key(key, when, id), (const char *)&reason, 1);
+    val[0] = reason;
+    for (int i = 0; i < 8; i++) {
+        val[1 + i] = (uint8_t)((uint64_t)when >> (8 * i));
+        val[9 + i] = (uint8_t)((uint64_t)m->retain_until_us >> (8 * i));
+    }
+    leveldb_writebatch_put(batch, key, rec_key(key, id, "exp"), (const char *)val, sizeof val);
+}
+
 static int write_seal(br_store_t *st, const char *id, uint32_t segments,
-                      const uint8_t link[BR_HASH_LEN], const char *actor, uint8_t state)
+                      const uint8_t link[BR_HASH_LEN], const char *actor, uint8_t state,
+                      const br_rec_meta_t *m)
 {
     leveldb_writebatch_t *batch;
     br_ledger_entry_t e;
@@ -434,6 +460,7 @@ static int write_seal(br_store_t *st, const char *id, uint32_t segments,
     batch = leveldb_writebatch_create();
     klen = rec_key(key, id, "seal");
     leveldb_writebatch_put(batch, key, klen, (const char *)b.data, b.len);
+    add_expiry(batch, id, m);
     pthread_mutex_lock(&st->ledger_lock);
     rc = br_ledger_add_to_batch(st, batch, &e);
     if (rc == 0) {
@@ -457,7 +484,7 @@ int br_rec_seal(br_rec_writer_t *w, br_rec_meta_t *meta, uint8_t state)
     memcpy(meta->id, w->id, BR_ID_LEN + 1);
     rc = write_meta(w->st, w->aead, meta, &w->scratch, 0);
     if (rc == 0)
-        rc = write_seal(w->st, w->id, w->segments, w->link, "bibrecd", state);
+        rc = write_seal(w->st, w->id, w->segments, w->link, "bibrecd", state, meta);
     rec_writer_free(w);
     return rc;
 }
@@ -521,6 +548,23 @@ int br_store_read_meta(br_store_t *st, const char *id, br_rec_meta_t *m)
         br_aead_free(aead);
     }
     leveldb_free(v);
+    if (rc == -ENOKEY) {
+        /* Crypto-shredded: only the marker says when and why. */
+        char *e = br_store_get(st, key, rec_key(key, id, "erased"), &vlen, &rc);
+        if (e) {
+            br_reader_t r;
+            memset(m, 0, sizeof *m);
+            br_strlcpy(m->id, id, sizeof m->id);
+            br_reader_init(&r, e, vlen);
+            m->end_us = (int64_t)br_get_u64le(&r);
+            m->start_us = m->end_us;
+            m->sample_rate = 8000;
+            m->state = BR_REC_ERASED;
+            leveldb_free(e);
+            return 0;
+        }
+        rc = -ENOKEY;
+    }
     if (rc < 0) {
         memset(m, 0, sizeof *m);
         br_strlcpy(m->id, id, sizeof m->id);
@@ -874,7 +918,7 @@ static int recover_one(br_store_t *st, const char *id, void *ctx)
     br_buf_init(&scratch);
     rc = write_meta(st, aead, &m, &scratch, 0);
     if (rc == 0)
-        rc = write_seal(st, id, nseg, link, "recovery", BR_REC_RECOVERED);
+        rc = write_seal(st, id, nseg, link, "recovery", BR_REC_RECOVERED, &m);
     br_buf_free(&scratch);
     br_aead_free(aead);
     if (rc < 0) {
@@ -1067,6 +1111,160 @@ int br_store_probe(br_store_t *st)
         /* Flush the memtable to a table file and start a new log, so that
          * nothing written after a torn log record depends on that log. */
         leveldb_compact_range(st->db, "health/", 7, "health0", 7);
+    }
+    return rc;
+}
+
+/* ---- erasure and expiry ----------------------------------------------------------- */
+
+int br_store_erase(br_store_t *st, const char *id, const char *actor, const char *source,
+                   const char *reason)
+{
+    leveldb_writebatch_t *batch;
+    br_ledger_entry_t e;
+    char key[KEY_MAX], *err = NULL, *v;
+    size_t vlen;
+    br_buf_t marker;
+    int rc;
+
+    if (!valid_id(id))
+        return -ENOENT;
+    v = br_store_get(st, key, rec_key(key, id, "seal"), &vlen, &rc);
+    if (!v)
+        return rc == -ENOENT ? -ENOENT : rc; /* only sealed recordings are erased */
+    leveldb_free(v);
+    v = br_store_get(st, key, (size_t)snprintf(key, sizeof key, "key/%s", id), &vlen, &rc);
+    if (!v)
+        return rc == -ENOENT ? -EALREADY : rc;
+    leveldb_free(v);
+
+    batch = leveldb_writebatch_create();
+    leveldb_writebatch_delete(batch, key, (size_t)snprintf(key, sizeof key, "key/%s", id));
+    br_buf_init(&marker);
+    br_buf_put_u64le(&marker, (uint64_t)br_now_us());
+    br_buf_put_str(&marker, reason);
+    leveldb_writebatch_put(batch, key, rec_key(key, id, "erased"), (const char *)marker.data,
+                           marker.len);
+    v = br_store_get(st, key, rec_key(key, id, "exp"), &vlen, &rc);
+    if (v && vlen == 17) {
+        br_reader_t r;
+        br_reader_init(&r, v + 1, 8);
+        leveldb_writebatch_delete(batch, key, exp_key(key, (int64_t)br_get_u64le(&r), id));
+    }
+    if (v)
+        leveldb_free(v);
+    leveldb_writebatch_delete(batch, key, rec_key(key, id, "exp"));
+    memset(&e, 0, sizeof e);
+    e.type = BR_LEDGER_ERASED;
+    br_strlcpy(e.actor, actor, sizeof e.actor);
+    br_strlcpy(e.action, "erase", sizeof e.action);
+    br_strlcpy(e.target, id, sizeof e.target);
+    br_strlcpy(e.source, source ? source : "-", sizeof e.source);
+    br_strlcpy(e.detail, reason, sizeof e.detail);
+    pthread_mutex_lock(&st->ledger_lock);
+    rc = br_ledger_add_to_batch(st, batch, &e);
+    if (rc == 0) {
+        leveldb_write(st->db, st->wopts_sync, batch, &err);
+        rc = br_store_map_error(err);
+        if (rc == 0)
+            br_ledger_committed(st);
+    }
+    pthread_mutex_unlock(&st->ledger_lock);
+    leveldb_writebatch_destroy(batch);
+    br_buf_free(&marker);
+    return rc;
+}
+
+int br_store_keep(br_store_t *st, const char *id, int64_t *retain_until)
+{
+    leveldb_writebatch_t *batch;
+    char key[KEY_MAX], *err = NULL, *v;
+    size_t vlen;
+    br_reader_t r;
+    uint8_t reason;
+    int64_t when, retain;
+    int rc;
+
+    *retain_until = 0;
+    v = br_store_get(st, key, rec_key(key, id, "exp"), &vlen, &rc);
+    if (!v)
+        return rc == -ENOENT ? -ENOENT : rc;
+    br_reader_init(&r, v, vlen);
+    reason = br_get_u8(&r);
+    when = (int64_t)br_get_u64le(&r);
+    retain = (int64_t)br_get_u64le(&r);
+    leveldb_free(v);
+    if (r.failed || reason != BR_EXPIRY_NOT_KEPT)
+        return -EALREADY; /* nothing to confirm: not waiting for Keep */
+    batch = leveldb_writebatch_create();
+    leveldb_writebatch_delete(batch, key, exp_key(key, when, id));
+    leveldb_writebatch_delete(batch, key, rec_key(key, id, "exp"));
+    if (retain) {
+        br_rec_meta_t m;
+        memset(&m, 0, sizeof m);
+        m.retain_until_us = retain;
+        add_expiry(batch, id, &m);
+    }
+    leveldb_write(st->db, st->wopts_sync, batch, &err);
+    leveldb_writebatch_destroy(batch);
+    *retain_until = retain;
+    return br_store_map_error(err);
+}
+
+int br_store_expiry(br_store_t *st, const char *id, uint8_t *reason, int64_t *when)
+{
+    char key[KEY_MAX], *v;
+    size_t vlen;
+    br_reader_t r;
+    int rc;
+
+    v = br_store_get(st, key, rec_key(key, id, "exp"), &vlen, &rc);
+    if (!v)
+        return rc;
+    br_reader_init(&r, v, vlen);
+    *reason = br_get_u8(&r);
+    *when = (int64_t)br_get_u64le(&r);
+    leveldb_free(v);
+    return r.failed ? -EPROTO : 0;
+}
+
+int br_store_sweep(br_store_t *st, int64_t now_us, unsigned max, const char *actor, unsigned *erased)
+{
+    leveldb_iterator_t *it = leveldb_create_iterator(st->db, st->ropts);
+    char ids[64][BR_ID_LEN + 1];
+    uint8_t reasons[64];
+    unsigned n = 0;
+    int rc = 0;
+
+    *erased = 0;
+    if (max > 64)
+        max = 64;
+    /* Collect first, erase after: erasing deletes exp/ keys under the iterator. */
+    for (leveldb_iter_seek(it, "exp/", 4); leveldb_iter_valid(it) && n < max; leveldb_iter_next(it)) {
+        size_t klen, vlen;
+        const char *k = leveldb_iter_key(it, &klen);
+        const char *v = leveldb_iter_value(it, &vlen);
+        char hex[17];
+        if (klen != 4 + 16 + 1 + BR_ID_LEN || memcmp(k, "exp/", 4) != 0)
+            break;
+        memcpy(hex, k + 4, 16);
+        hex[16] = 0;
+        if ((int64_t)strtoull(hex, NULL, 16) * 1000000 > now_us)
+            break;
+        memcpy(ids[n], k + 4 + 17, BR_ID_LEN);
+        ids[n][BR_ID_LEN] = 0;
+        reasons[n++] = vlen ? (uint8_t)v[0] : BR_EXPIRY_RETENTION;
+    }
+    rc = br_store_iter_done(it, rc);
+    for (unsigned i = 0; i < n && rc == 0; i++) {
+        int erc = br_store_erase(st, ids[i], actor, "sweep",
+                                 reasons[i] == BR_EXPIRY_NOT_KEPT
+                                     ? "on-demand recording not kept by the user before the deadline"
+                                     : "retention period of its profile ended");
+        if (erc == 0)
+            (*erased)++;
+        else if (erc != -EALREADY && erc != -ENOENT)
+            rc = erc;
     }
     return rc;
 }

@@ -112,6 +112,26 @@ int br_store_verify(br_store_t *st, const char *id, br_verify_cb cb, void *ctx);
  * duration of the segments that reached the disk. Returns how many, or < 0. */
 int br_store_recover(br_store_t *st);
 
+/* ---- erasure (crypto-shredding), keep, retention ---------------------------------- */
+
+enum br_expiry_reason { BR_EXPIRY_RETENTION = 1, BR_EXPIRY_NOT_KEPT = 2 };
+
+/* Erases a sealed recording by deleting its data key: audio and metadata
+ * stay as ciphertext (so every chain and the ledger still verify) but can
+ * never be decrypted again. A tombstone marker says when and why, and an
+ * "erased" ledger entry (same batch) names actor and reason. -EALREADY if
+ * it was erased before, -ENOENT if there is no sealed recording. */
+int br_store_erase(br_store_t *st, const char *id, const char *actor, const char *source,
+                   const char *reason);
+/* The user kept an on-demand recording: its not-kept deadline goes, its
+ * profile's retention applies. -EALREADY when it was not waiting. */
+int br_store_keep(br_store_t *st, const char *id, int64_t *retain_until);
+/* When and why the recording is due to be erased; -ENOENT if never. */
+int br_store_expiry(br_store_t *st, const char *id, uint8_t *reason, int64_t *when);
+/* Erases up to max (at most 64) recordings due at now_us; *erased counts
+ * them. Call again while it returns max. */
+int br_store_sweep(br_store_t *st, int64_t now_us, unsigned max, const char *actor, unsigned *erased);
+
 /* ---- a full disk ---------------------------------------------------------------- */
 
 /* Holds bytes of disk back (a file in the store folder), so that when the

@@ -21,6 +21,7 @@
 #include "ctl/commands.h"
 #include "ctl/proto.h"
 #include "cucm/command.h"
+#include "policy/policy.h"
 #include "sql-free-store/store.h"
 
 static void usage(FILE *f)
@@ -34,6 +35,9 @@ static void usage(FILE *f)
                "  export ID FILE.wav    decrypt a recording to a stereo WAV (left near, right far)\n"
                "  export-call CALL FILE.wav   all parts of a call in order, in one WAV\n"
                "  stats                 the running daemon's counters\n"
+               "  erase ID --reason TEXT   crypto-shred a recording (tombstone in the ledger)\n"
+               "  keep ID               keep an on-demand recording that waits for confirmation\n"
+               "  policy [--format md|html]   the recording policy document (GDPR Art. 5(2))\n"
                "  cucm-profile [OPTIONS] [OUT/]\n"
                "                        CUCM guide and AXL requests made from this configuration;\n"
                "                        --send URL posts them (bibrec cucm-profile --help)\n"
@@ -192,7 +196,23 @@ int main(int argc, char **argv)
         fprintf(stderr, "bibrec: configuration refused: %s\n", err);
         return 2;
     }
-    /* cucm-profile needs only the configuration: no daemon, no store. */
+    /* policy and cucm-profile need only the configuration: no daemon, no store. */
+    if (strcmp(argv[optind], "policy") == 0) {
+        int html = argc - optind == 3 && strcmp(argv[optind + 1], "--format") == 0 &&
+                   strcmp(argv[optind + 2], "html") == 0;
+        int md = argc - optind == 1 || (argc - optind == 3 && strcmp(argv[optind + 1], "--format") == 0 &&
+                                        strcmp(argv[optind + 2], "md") == 0);
+        if (!html && !md) {
+            fprintf(stderr, "usage: bibrec policy [--format md|html]\n");
+            return 2;
+        }
+        br_buf_init(&out);
+        rc = br_policy_render(&cfg, html ? BR_POLICY_HTML : BR_POLICY_MARKDOWN, &out);
+        if (rc == 0)
+            fwrite(out.data, 1, out.len, stdout);
+        br_buf_free(&out);
+        return rc == 0 ? 0 : 1;
+    }
     if (strcmp(argv[optind], "cucm-profile") == 0)
         return br_cucm_command(&cfg, argc - optind, argv + optind);
     /* export's FILE stays here: the daemon sends the bytes, we write them. */

@@ -31,6 +31,7 @@ void br_stats_format(const br_stats_t *s, br_buf_t *out)
     LINE(refused_draining);
     LINE(refused_codec);
     LINE(refused_store);
+    LINE(refused_policy);
     LINE(cancelled);
     LINE(sip_errors);
 }

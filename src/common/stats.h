@@ -33,6 +33,7 @@ typedef struct br_stats {
     uint64_t refused_draining;
     uint64_t refused_codec;
     uint64_t refused_store;
+    uint64_t refused_policy;     /* the line is covered by no recording profile */
     uint64_t cancelled;
     uint64_t sip_errors;         /* nua error events and unparseable bodies */
 } br_stats_t;

@@ -19,7 +19,7 @@
 #include "common/netlist.h"
 #include "common/util.h"
 
-enum type { T_STR, T_OPTSTR, T_PORT0, T_PATH, T_SOCK, T_UINT, T_PORT, T_BOOL, T_LOGLEVEL };
+enum type { T_STR, T_OPTSTR, T_PORT0, T_BASIS, T_MODE, T_NOTICE, T_PATH, T_SOCK, T_UINT, T_PORT, T_BOOL, T_LOGLEVEL };
 
 struct setting {
     const char *element;
@@ -40,6 +40,7 @@ static const struct setting settings[] = {
     S("store", "segment-ms", T_UINT, segment_ms, 200, 10000),
     S("store", "signing-key", T_PATH, signing_key, 0, 0),
     S("store", "checkpoint-s", T_UINT, checkpoint_s, 1, 86400),
+    S("store", "sweep-s", T_UINT, sweep_s, 1, 86400),
     S("sip", "address", T_STR, sip_address, 0, 0),
     S("sip", "port", T_PORT, sip_port, 0, 0),
     S("sip", "udp", T_BOOL, sip_udp, 0, 0),
@@ -73,6 +74,42 @@ static const struct setting settings[] = {
     S("cucm", "axl-user", T_STR, cucm.axl_user, 0, 0),
 };
 
+#define CT(el, at, ty, field) \
+    { el, at, ty, offsetof(br_config_t, controller.field), sizeof(((br_config_t *)0)->controller.field), 0, 0 }
+static const struct setting controller_settings[] = {
+    CT("controller", "name", T_STR, name),
+    CT("controller", "contact", T_STR, contact),
+    CT("controller", "dpo", T_STR, dpo),
+};
+
+#define PR(at, ty, field) \
+    { "processor", at, ty, offsetof(struct br_processor, field), sizeof(((struct br_processor *)0)->field), 0, 0 }
+static const struct setting processor_settings[] = {
+    PR("name", T_STR, name),
+    PR("role", T_STR, role),
+};
+
+#define PF(at, ty, field, lo, hi) \
+    { "profile", at, ty, offsetof(br_profile_t, field), sizeof(((br_profile_t *)0)->field), lo, hi }
+static const struct setting profile_settings[] = {
+    PF("name", T_STR, name, 0, 0),
+    PF("basis", T_BASIS, basis, 0, 0),
+    PF("mode", T_MODE, mode, 0, 0),
+    PF("notice", T_NOTICE, notice, 0, 0),
+    PF("retention-days", T_UINT, retention_days, 0, 36500),
+    PF("keep-confirm-minutes", T_UINT, keep_confirm_minutes, 0, 10080),
+    PF("access", T_STR, access, 0, 0),
+    PF("purpose", T_STR, purpose, 0, 0),
+};
+
+#define MT(at, field) \
+    { "match", at, T_STR, offsetof(struct br_profile_match, field), \
+      sizeof(((struct br_profile_match *)0)->field), 0, 0 }
+static const struct setting match_settings[] = {
+    MT("dn", dn),
+    MT("device", device),
+};
+
 void br_config_defaults(br_config_t *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -82,6 +119,7 @@ void br_config_defaults(br_config_t *cfg)
     br_strlcpy(cfg->master_key, "bibrec-data/master.key", sizeof cfg->master_key);
     br_strlcpy(cfg->signing_key, "bibrec-data/signing.key", sizeof cfg->signing_key);
     cfg->checkpoint_s = 300;
+    cfg->sweep_s = 60;
     cfg->segment_ms = 1000;
     br_strlcpy(cfg->sip_address, "127.0.0.1", sizeof cfg->sip_address);
     cfg->sip_port = 5060;
@@ -132,10 +170,42 @@ static int parse_uint(const char *v, unsigned long max, unsigned long *out)
     return 0;
 }
 
-static int apply(br_config_t *cfg, const struct setting *s, const char *v, const char *base_dir,
+static const char *const basis_names[] = { "", "consent", "contract", "legal-obligation",
+                                            "vital-interests", "public-task",
+                                            "legitimate-interests" };
+static const char *const mode_names[] = { "", "always", "on-demand" };
+static const char *const notice_names[] = { "none", "tone", "announcement" };
+
+static int parse_enum(const char *v, const char *const *names, size_t n, int first)
+{
+    for (size_t i = (size_t)first; i < n; i++)
+        if (strcmp(v, names[i]) == 0)
+            return (int)i;
+    return -1;
+}
+
+const char *br_basis_name(uint8_t basis)
+{
+    return basis < BR_ARRAY_SIZE(basis_names) && basis ? basis_names[basis] : "none";
+}
+
+const char *br_mode_name(uint8_t mode)
+{
+    return mode < BR_ARRAY_SIZE(mode_names) && mode ? mode_names[mode] : "always";
+}
+
+const char *br_notice_name(uint8_t notice)
+{
+    return notice < BR_ARRAY_SIZE(notice_names) ? notice_names[notice] : "none";
+}
+
+/* Sets one setting of the struct at base (the configuration, or one item of
+ * a repeated element such as a profile). */
+static int apply(void *base, const struct setting *s, const char *v, const char *base_dir,
                  char *why, size_t whysz)
 {
-    void *field = (char *)cfg + s->offset;
+    void *field = (char *)base + s->offset;
+    int e;
     unsigned long x;
 
     switch (s->type) {
@@ -189,6 +259,29 @@ static int apply(br_config_t *cfg, const struct setting *s, const char *v, const
             return -EINVAL;
         }
         return 0;
+    case T_BASIS:
+        if ((e = parse_enum(v, basis_names, BR_ARRAY_SIZE(basis_names), 1)) < 0) {
+            snprintf(why, whysz,
+                     "must be one of the Art. 6(1) bases: consent, contract, legal-obligation, "
+                     "vital-interests, public-task, legitimate-interests");
+            return -EINVAL;
+        }
+        *(uint8_t *)field = (uint8_t)e;
+        return 0;
+    case T_MODE:
+        if ((e = parse_enum(v, mode_names, BR_ARRAY_SIZE(mode_names), 1)) < 0) {
+            snprintf(why, whysz, "must be always or on-demand");
+            return -EINVAL;
+        }
+        *(uint8_t *)field = (uint8_t)e;
+        return 0;
+    case T_NOTICE:
+        if ((e = parse_enum(v, notice_names, BR_ARRAY_SIZE(notice_names), 0)) < 0) {
+            snprintf(why, whysz, "must be none, tone or announcement");
+            return -EINVAL;
+        }
+        *(uint8_t *)field = (uint8_t)e;
+        return 0;
     case T_LOGLEVEL:
         if (br_log_level_parse(v, field) < 0) {
             snprintf(why, whysz, "must be error, warn, info or debug");
@@ -205,6 +298,126 @@ static int known_element(const char *name)
         if (strcmp(settings[i].element, name) == 0)
             return 1;
     return 0;
+}
+
+/* Applies every attribute of el from table to base; an attribute not in the
+ * table is an error naming file and line. */
+static int apply_attributes(xmlDocPtr doc, xmlNodePtr el, const struct setting *table, size_t n,
+                            void *base, const char *name, const char *base_dir, char *err,
+                            size_t errsz)
+{
+    char why[200];
+
+    for (xmlAttrPtr a = el->properties; a; a = a->next) {
+        const struct setting *s = NULL;
+        xmlChar *v;
+        int rc;
+
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(table[i].element, (const char *)el->name) == 0 &&
+                strcmp(table[i].attribute, (const char *)a->name) == 0)
+                s = &table[i];
+        if (!s) {
+            snprintf(err, errsz, "%s:%ld: <%s> has no attribute '%s'", name,
+                     (long)xmlGetLineNo(el), el->name, a->name);
+            return -EINVAL;
+        }
+        v = xmlNodeListGetString(doc, a->children, 1);
+        rc = apply(base, s, v ? (const char *)v : "", base_dir, why, sizeof why);
+        xmlFree(v);
+        if (rc < 0) {
+            snprintf(err, errsz, "%s:%ld: <%s %s>: %s", name, (long)xmlGetLineNo(el), el->name,
+                     a->name, why);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+static int parse_profile(br_config_t *cfg, xmlDocPtr doc, xmlNodePtr el, const char *name,
+                         char *err, size_t errsz)
+{
+    br_profile_t *p;
+    long line = (long)xmlGetLineNo(el);
+    int rc;
+
+    if (cfg->nprofiles == BR_MAX_PROFILES) {
+        snprintf(err, errsz, "%s:%ld: more than %d profiles", name, line, BR_MAX_PROFILES);
+        return -EINVAL;
+    }
+    p = &cfg->profiles[cfg->nprofiles];
+    memset(p, 0, sizeof *p);
+    p->mode = BR_MODE_ALWAYS;
+    rc = apply_attributes(doc, el, profile_settings, BR_ARRAY_SIZE(profile_settings), p, name, "",
+                          err, errsz);
+    if (rc < 0)
+        return rc;
+    if (!p->name[0] || p->basis == BR_BASIS_NONE) {
+        snprintf(err, errsz,
+                 "%s:%ld: <profile> needs a name and a basis (the GDPR Art. 6(1) lawful basis: "
+                 "consent, contract, legal-obligation, vital-interests, public-task, "
+                 "legitimate-interests)",
+                 name, line);
+        return -EINVAL;
+    }
+    for (int i = 0; i < cfg->nprofiles; i++)
+        if (strcmp(cfg->profiles[i].name, p->name) == 0) {
+            snprintf(err, errsz, "%s:%ld: a second profile named '%s'", name, line, p->name);
+            return -EINVAL;
+        }
+    for (xmlNodePtr m = el->children; m; m = m->next) {
+        if (m->type != XML_ELEMENT_NODE)
+            continue;
+        if (strcmp((const char *)m->name, "match") != 0) {
+            snprintf(err, errsz, "%s:%ld: unknown element <%s> in <profile>", name,
+                     (long)xmlGetLineNo(m), m->name);
+            return -EINVAL;
+        }
+        if (p->nmatch == BR_MAX_MATCHES) {
+            snprintf(err, errsz, "%s:%ld: more than %d <match> in a profile", name,
+                     (long)xmlGetLineNo(m), BR_MAX_MATCHES);
+            return -EINVAL;
+        }
+        rc = apply_attributes(doc, m, match_settings, BR_ARRAY_SIZE(match_settings),
+                              &p->match[p->nmatch], name, "", err, errsz);
+        if (rc < 0)
+            return rc;
+        if (!p->match[p->nmatch].dn[0] && !p->match[p->nmatch].device[0]) {
+            snprintf(err, errsz, "%s:%ld: <match> needs dn or device", name, (long)xmlGetLineNo(m));
+            return -EINVAL;
+        }
+        p->nmatch++;
+    }
+    if (p->nmatch == 0) {
+        snprintf(err, errsz, "%s:%ld: profile '%s' has no <match>: which lines does it cover?", name,
+                 line, p->name);
+        return -EINVAL;
+    }
+    cfg->nprofiles++;
+    return 0;
+}
+
+/* Elements that may appear more than once or hold children. */
+static int walk_special(br_config_t *cfg, xmlDocPtr doc, xmlNodePtr el, const char *name,
+                        char *err, size_t errsz)
+{
+    const char *n = (const char *)el->name;
+
+    if (strcmp(n, "profile") == 0)
+        return parse_profile(cfg, doc, el, name, err, errsz);
+    if (strcmp(n, "controller") == 0)
+        return apply_attributes(doc, el, controller_settings, BR_ARRAY_SIZE(controller_settings),
+                                cfg, name, "", err, errsz);
+    if (strcmp(n, "processor") == 0) {
+        if (cfg->nprocessors == BR_MAX_PROCESSORS) {
+            snprintf(err, errsz, "%s:%ld: more than %d processors", name, (long)xmlGetLineNo(el),
+                     BR_MAX_PROCESSORS);
+            return -EINVAL;
+        }
+        return apply_attributes(doc, el, processor_settings, BR_ARRAY_SIZE(processor_settings),
+                                &cfg->processors[cfg->nprocessors++], name, "", err, errsz);
+    }
+    return 1; /* not special */
 }
 
 int br_config_check_trusted(const char *text, char *why, size_t whysz)
@@ -252,36 +465,24 @@ static int walk(br_config_t *cfg, xmlDocPtr doc, const char *name, const char *b
         return -EINVAL;
     }
     for (el = root->children; el; el = el->next) {
+        int rc;
         if (el->type != XML_ELEMENT_NODE)
             continue;
+        rc = walk_special(cfg, doc, el, name, err, errsz);
+        if (rc <= 0) {
+            if (rc < 0)
+                return rc;
+            continue;
+        }
         if (!known_element((const char *)el->name)) {
             snprintf(err, errsz, "%s:%ld: unknown element <%s>", name, (long)xmlGetLineNo(el),
                      el->name);
             return -EINVAL;
         }
-        for (xmlAttrPtr a = el->properties; a; a = a->next) {
-            const struct setting *s = NULL;
-            xmlChar *v;
-            int rc;
-
-            for (size_t i = 0; i < BR_ARRAY_SIZE(settings); i++)
-                if (strcmp(settings[i].element, (const char *)el->name) == 0 &&
-                    strcmp(settings[i].attribute, (const char *)a->name) == 0)
-                    s = &settings[i];
-            if (!s) {
-                snprintf(err, errsz, "%s:%ld: <%s> has no attribute '%s'", name,
-                         (long)xmlGetLineNo(el), el->name, a->name);
-                return -EINVAL;
-            }
-            v = xmlNodeListGetString(doc, a->children, 1);
-            rc = apply(cfg, s, v ? (const char *)v : "", base_dir, why, sizeof why);
-            xmlFree(v);
-            if (rc < 0) {
-                snprintf(err, errsz, "%s:%ld: <%s %s>: %s", name, (long)xmlGetLineNo(el), el->name,
-                         a->name, why);
-                return rc;
-            }
-        }
+        rc = apply_attributes(doc, el, settings, BR_ARRAY_SIZE(settings), cfg, name, base_dir, err,
+                              errsz);
+        if (rc < 0)
+            return rc;
     }
     if (check_cross(cfg, why, sizeof why) < 0) {
         snprintf(err, errsz, "%s: %s", name, why);

@@ -18,6 +18,41 @@
 #define BR_ADDR_MAX 64
 #define BR_SOCK_PATH_MAX 108 /* sizeof(sun_path) */
 
+/* GDPR Art. 6(1): the six lawful bases of processing. */
+enum br_basis {
+    BR_BASIS_NONE = 0,
+    BR_BASIS_CONSENT,             /* (a) */
+    BR_BASIS_CONTRACT,            /* (b) */
+    BR_BASIS_LEGAL_OBLIGATION,    /* (c) */
+    BR_BASIS_VITAL_INTERESTS,     /* (d) */
+    BR_BASIS_PUBLIC_TASK,         /* (e) */
+    BR_BASIS_LEGITIMATE_INTERESTS /* (f) */
+};
+enum br_mode { BR_MODE_ALWAYS = 1, BR_MODE_ON_DEMAND };
+enum br_notice { BR_NOTICE_NONE = 0, BR_NOTICE_TONE, BR_NOTICE_ANNOUNCEMENT };
+
+#define BR_MAX_PROFILES 32
+#define BR_MAX_MATCHES 16
+#define BR_MAX_PROCESSORS 8
+
+/* A recording profile: which lines it covers, why they are recorded, how
+ * people are told, how long recordings are kept and who may see them. */
+typedef struct br_profile {
+    char name[64];
+    uint8_t basis;           /* enum br_basis; required */
+    uint8_t mode;            /* enum br_mode */
+    uint8_t notice;          /* enum br_notice: how the parties are told */
+    unsigned retention_days; /* 0: keep until erased */
+    unsigned keep_confirm_minutes; /* on-demand: erased unless kept within this */
+    char access[128];        /* groups that may access the recordings */
+    char purpose[256];       /* the purpose, in plain words */
+    int nmatch;
+    struct br_profile_match {
+        char dn[32];         /* "4xxx", "4000-4099", "4001", "*" */
+        char device[64];     /* "SEP00AABB*" (case-insensitive glob) */
+    } match[BR_MAX_MATCHES];
+} br_profile_t;
+
 typedef struct br_config {
     char source[PATH_MAX];     /* file it came from, or "(built-in defaults)" */
     enum br_log_level log_level;
@@ -25,6 +60,7 @@ typedef struct br_config {
     char master_key[PATH_MAX];
     char signing_key[PATH_MAX]; /* Ed25519 key that signs ledger checkpoints */
     unsigned checkpoint_s;      /* how often a grown ledger gets a signed checkpoint */
+    unsigned sweep_s;           /* how often recordings past their time are erased */
     unsigned segment_ms;
     char sip_address[BR_ADDR_MAX];
     uint16_t sip_port;
@@ -59,6 +95,20 @@ typedef struct br_config {
         char announcement_number[32]; /* empty: no announcement route */
         char axl_user[64];
     } cucm;
+    /* The recording policy (src/policy/): with no profile at all every line
+     * is recorded under an implicit one, and bibrec says so loudly. */
+    struct br_controller {
+        char name[128];
+        char contact[128];
+        char dpo[128];       /* data protection officer */
+    } controller;
+    int nprocessors;
+    struct br_processor {
+        char name[128];
+        char role[128];
+    } processors[BR_MAX_PROCESSORS];
+    int nprofiles;
+    br_profile_t profiles[BR_MAX_PROFILES];
 } br_config_t;
 
 /* Fills cfg with the embedded defaults. */
@@ -69,6 +119,10 @@ int br_config_load(br_config_t *cfg, const char *file, char *err, size_t errsz);
 /* Loads from memory (for tests and fuzzing); name appears in errors. */
 int br_config_load_mem(br_config_t *cfg, const char *name, const char *xml, size_t len, char *err,
                        size_t errsz);
+
+const char *br_basis_name(uint8_t basis);
+const char *br_mode_name(uint8_t mode);
+const char *br_notice_name(uint8_t notice);
 
 /* Checks the syntax of a trusted-peers list (see common/netlist.h). */
 int br_config_check_trusted(const char *text, char *why, size_t whysz);

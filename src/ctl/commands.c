@@ -11,6 +11,7 @@
 
 #include "common/util.h"
 #include "commands_int.h"
+#include "config/config.h"
 #include "media/codec.h"
 #include "media/wav.h"
 
@@ -200,10 +201,21 @@ static int cmd_show(const br_cmd_env_t *env, int argc, char **argv, br_buf_t *ou
     br_buf_printf(out,
                   "id\t%s\nstate\t%s\ncall\t%s\ncall_part\t%" PRIu32 "\npeer_call\t%s\n"
                   "start\t%s\nend\t%s\nduration\t%.2f\nsample_rate\t%" PRIu32
-                  "\nsegments\t%" PRIu32 "\nflags\t%s\nsession_id\t%s\n",
+                  "\nsegments\t%" PRIu32 "\nflags\t%s\nsession_id\t%s\n"
+                  "profile\t%s\nbasis\t%s\nmode\t%s\n",
                   m.id, br_rec_state_name(m.state), call_of(&m), m.call_seq + 1, dash(m.peer_call_id),
                   start, end, br_meta_duration_ms(&m) / 1000.0, m.sample_rate, m.segments, flags,
-                  dash(m.session_id));
+                  dash(m.session_id), dash(m.profile), br_basis_name(m.basis), br_mode_name(m.mode));
+    {
+        uint8_t why;
+        int64_t due;
+        if (br_store_expiry(st, m.id, &why, &due) == 0) {
+            char t[32];
+            br_format_time(due, t, sizeof t);
+            br_buf_printf(out, "erase_after\t%s\t%s\n", t,
+                          why == BR_EXPIRY_NOT_KEPT ? "unless kept" : "retention");
+        }
+    }
     show_party(out, "near", &m.near);
     show_party(out, "far", &m.far);
     for (uint32_t i = 0; i < m.nevents; i++) {
@@ -334,6 +346,48 @@ out:
     return status;
 }
 
+static int cmd_erase(const br_cmd_env_t *env, int argc, char **argv, br_buf_t *out, br_buf_t *err)
+{
+    int rc;
+
+    if (argc != 4 || strcmp(argv[2], "--reason") != 0 || !argv[3][0]) {
+        br_buf_printf(err, "usage: erase ID --reason TEXT (the reason goes into the ledger)\n");
+        return 2;
+    }
+    rc = br_store_erase(env->st, argv[1], env->actor, env->source, argv[3]);
+    if (rc < 0) {
+        br_buf_printf(err, "erase: %s: %s\n", argv[1],
+                      rc == -EALREADY ? "already erased"
+                      : rc == -ENOENT ? "no sealed recording with that id"
+                                      : br_strerror(rc));
+        return 1;
+    }
+    br_buf_printf(out, "erased %s: its key is destroyed; the ciphertext and the ledger keep proving "
+                       "what was erased, when and why\n", argv[1]);
+    return 0;
+}
+
+static int cmd_keep(const br_cmd_env_t *env, int argc, char **argv, br_buf_t *out, br_buf_t *err)
+{
+    int64_t until;
+    char when[32];
+    int rc;
+
+    if (argc != 2) {
+        br_buf_printf(err, "usage: keep ID\n");
+        return 2;
+    }
+    rc = br_store_keep(env->st, argv[1], &until);
+    if (rc < 0) {
+        br_buf_printf(err, "keep: %s: %s\n", argv[1],
+                      rc == -EALREADY || rc == -ENOENT ? "not waiting to be kept" : br_strerror(rc));
+        return 1;
+    }
+    br_format_time(until, when, sizeof when);
+    br_buf_printf(out, "kept %s%s%s\n", argv[1], until ? "; retained until " : "", until ? when : "");
+    return 0;
+}
+
 static int cmd_stats(const br_cmd_env_t *env, int argc, char **argv, br_buf_t *out, br_buf_t *err)
 {
     br_store_t *st = env->st;
@@ -359,6 +413,8 @@ static const struct {
     { "keys", br_cmd_keys, 0, 1 },
     { "audit", br_cmd_audit, 0, 1 },
     { "backup", br_cmd_backup, 0, 1 },
+    { "erase", cmd_erase, 0, 1 },
+    { "keep", cmd_keep, 0, 1 },
     { "stats", cmd_stats, 0, 0 },
 };
 

@@ -35,6 +35,11 @@ struct daemon {
     br_stats_t stats;
     br_signer_t *signer;
     uv_timer_t checkpoint_timer;
+    uv_timer_t sweep_timer;
+    uv_work_t sweep_work;
+    int sweeping;
+    unsigned swept;
+    int sweep_rc;
     uv_signal_t sigint, sigterm;
     int stopping;
     int exit_code;
@@ -69,11 +74,48 @@ static void checkpoint_cb(uv_timer_t *t)
     checkpoint_now(t->data, "interval");
 }
 
+/* The retention sweep runs on the thread pool: each erasure is a synced
+ * write, and a backlog of thousands must not stall calls. */
+static void sweep_work_cb(uv_work_t *w)
+{
+    struct daemon *d = w->data;
+    unsigned n;
+
+    d->swept = 0;
+    do {
+        d->sweep_rc = br_store_sweep(d->store, br_now_us(), 64, "retention", &n);
+        d->swept += n;
+    } while (d->sweep_rc == 0 && n == 64 && d->swept < 10000);
+}
+
+static void sweep_done_cb(uv_work_t *w, int status)
+{
+    struct daemon *d = w->data;
+    (void)status;
+    d->sweeping = 0;
+    if (d->swept)
+        br_info("retention: erased %u recording(s) whose time was up", d->swept);
+    if (d->sweep_rc < 0)
+        br_err("retention sweep failed: %s", br_strerror(d->sweep_rc));
+}
+
+static void sweep_cb(uv_timer_t *t)
+{
+    struct daemon *d = t->data;
+    if (d->sweeping || d->stopping)
+        return;
+    d->sweeping = 1;
+    d->sweep_work.data = d;
+    if (uv_queue_work(&d->loop, &d->sweep_work, sweep_work_cb, sweep_done_cb) < 0)
+        d->sweeping = 0;
+}
+
 static void ctl_stopped(void *ctx)
 {
     struct daemon *d = ctx;
     checkpoint_now(d, "shutdown");
     uv_close((uv_handle_t *)&d->checkpoint_timer, NULL);
+    uv_close((uv_handle_t *)&d->sweep_timer, NULL);
     uv_close((uv_handle_t *)&d->sigint, NULL);
     uv_close((uv_handle_t *)&d->sigterm, NULL);
 }
@@ -257,6 +299,9 @@ int main(int argc, char **argv)
     d.checkpoint_timer.data = &d;
     uv_timer_start(&d.checkpoint_timer, checkpoint_cb, (uint64_t)d.cfg.checkpoint_s * 1000,
                    (uint64_t)d.cfg.checkpoint_s * 1000);
+    uv_timer_init(&d.loop, &d.sweep_timer);
+    d.sweep_timer.data = &d;
+    uv_timer_start(&d.sweep_timer, sweep_cb, 1000, (uint64_t)d.cfg.sweep_s * 1000);
 
     /* SIP first, the control socket last: the socket's appearance tells
      * scripts and systemd units that the recorder is ready. */

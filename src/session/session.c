@@ -34,6 +34,7 @@
 #include "media/mix.h"
 #include "media/ports.h"
 #include "media/stream.h"
+#include "policy/policy.h"
 
 #define RATE 8000
 #define TICK_MS 100
@@ -70,6 +71,7 @@ struct br_call {
     br_rec_meta_t meta;
     int64_t t0_mono_us;
     char cluster[BR_META_STR];
+    const br_profile_t *profile; /* NULL when no profile is configured */
     int finished;
     int pending_closes;
 };
@@ -372,6 +374,10 @@ static void finish_call(br_call_t *c, uint32_t extra_flags)
     }
     c->meta.frames = (uint64_t)end;
     c->meta.end_us = br_now_us();
+    if (c->profile && c->profile->retention_days)
+        c->meta.retain_until_us = c->meta.start_us + (int64_t)c->profile->retention_days * 86400 * 1000000;
+    if (c->profile && c->profile->mode == BR_MODE_ON_DEMAND && c->profile->keep_confirm_minutes)
+        c->meta.keep_deadline_us = c->meta.end_us + (int64_t)c->profile->keep_confirm_minutes * 60 * 1000000;
     rc = br_rec_seal(c->writer, &c->meta, BR_REC_SEALED);
     c->writer = NULL;
     if (rc < 0) {
@@ -706,6 +712,18 @@ static br_call_t *new_call(br_sessions_t *s, const br_cucm_from_t *f)
     c->meta.far.payload_type = BR_PT_NONE;
     br_strlcpy(c->cluster, f->near_cluster, sizeof c->cluster);
     fill_meta(&c->meta, f);
+    {
+        const br_profile_t *p = br_policy_match(s->cfg, f->near_addr, f->near_device);
+        c->profile = p;
+        if (p) {
+            br_strlcpy(c->meta.profile, p->name, sizeof c->meta.profile);
+            c->meta.basis = p->basis;
+            c->meta.mode = p->mode;
+        } else {
+            br_strlcpy(c->meta.profile, "(none configured)", sizeof c->meta.profile);
+            c->meta.mode = BR_MODE_ALWAYS;
+        }
+    }
     if (!s->calls)
         timer_want(s, 1);
     c->next = s->calls;
@@ -800,6 +818,12 @@ int br_session_leg_new(br_sessions_t *s, const br_cucm_from_t *f, const char *ca
         return 488;
     }
     c = find_partner(s, f, channel);
+    if (!c && br_policy_enforced(s->cfg) && !br_policy_match(s->cfg, f->near_addr, f->near_device)) {
+        s->stats->refused_policy++;
+        snprintf(why, whysz, "no recording profile covers line %s (device %s)",
+                 f->near_addr[0] ? f->near_addr : "-", f->near_device[0] ? f->near_device : "-");
+        return 403;
+    }
     if (!c) {
         if (s->stats->active_calls >= s->cfg->max_calls) {
             s->stats->refused_capacity++;

@@ -82,7 +82,7 @@ int main(void)
     struct verify_log v;
     uint8_t audio[1600];
     struct stat sb;
-    int created, rc;
+    int created;
 
     snprintf(dir, sizeof dir, "%s/bibrec-test-store-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     if (!mkdtemp(dir))
@@ -185,6 +185,60 @@ int main(void)
     is_int(br_store_verify(st, NULL, vcb, &v), 0, "everything verifies after recovery");
     is_int(v.calls, 2, "two recordings checked");
     is_int(br_store_recover(st), 0, "nothing left to recover");
+
+    /* Erasure, keep and the retention sweep. */
+    {
+        br_rec_meta_t e1, e2, e3, back2;
+        br_rec_writer_t *w2;
+        unsigned erased;
+        int64_t until;
+        uint8_t why;
+        int64_t due;
+        memset(&e1, 0, sizeof e1);
+        e1.sample_rate = 8000;
+        e1.start_us = br_now_us();
+        e1.retain_until_us = br_now_us() - 1000000; /* already due */
+        br_rec_create(st, &e1, &w2);
+        br_rec_write_segment(w2, audio, sizeof audio);
+        br_rec_seal(w2, &e1, BR_REC_SEALED);
+        memset(&e2, 0, sizeof e2);
+        e2.sample_rate = 8000;
+        e2.start_us = br_now_us();
+        e2.keep_deadline_us = br_now_us() - 1000000;         /* not kept in time... */
+        e2.retain_until_us = br_now_us() + 86400LL * 1000000; /* ...but kept now: a day */
+        br_rec_create(st, &e2, &w2);
+        br_rec_write_segment(w2, audio, sizeof audio);
+        br_rec_seal(w2, &e2, BR_REC_SEALED);
+        memset(&e3, 0, sizeof e3);
+        e3.sample_rate = 8000;
+        e3.start_us = br_now_us();
+        e3.keep_deadline_us = br_now_us() - 1000000; /* never kept */
+        br_rec_create(st, &e3, &w2);
+        br_rec_write_segment(w2, audio, sizeof audio);
+        br_rec_seal(w2, &e3, BR_REC_SEALED);
+
+        ok(br_store_expiry(st, e2.id, &why, &due) == 0 && why == BR_EXPIRY_NOT_KEPT,
+           "an on-demand recording waits to be kept");
+        is_int(br_store_keep(st, e2.id, &until), 0, "keep");
+        ok(until == e2.retain_until_us, "kept: the profile's retention applies");
+        ok(br_store_expiry(st, e2.id, &why, &due) == 0 && why == BR_EXPIRY_RETENTION,
+           "now due only at the end of its retention");
+        is_int(br_store_keep(st, e2.id, &until), -EALREADY, "keeping twice is refused");
+
+        is_int(br_store_sweep(st, br_now_us(), 64, "retention", &erased), 0, "sweep runs");
+        is_int(erased, 2, "the expired and the not-kept recordings are erased, the kept one is not");
+        is_int(br_store_read_meta(st, e1.id, &back2), 0, "an erased recording still lists");
+        is_int(back2.state, BR_REC_ERASED, "as erased");
+        is_int(br_store_read_audio(st, e1.id, acb, NULL), -ENOKEY, "its audio can never be decrypted");
+        is_int(br_store_read_meta(st, e2.id, &back2), 0, "the kept one reads");
+        is_int(back2.state, BR_REC_SEALED, "and is sealed as before");
+        is_int(br_store_erase(st, e1.id, "t", "t", "again"), -EALREADY, "erasing twice is refused");
+        is_int(br_store_erase(st, "00000000000000000000", "t", "t", "x"), -ENOENT, "unknown id");
+        memset(&v, 0, sizeof v);
+        is_int(br_store_verify(st, NULL, vcb, &v), 0, "every chain still verifies after erasure");
+        is_int(br_store_sweep(st, br_now_us(), 64, "retention", &erased), 0, "a second sweep");
+        is_int(erased, 0, "finds nothing left");
+    }
 
     /* Wrong master key: wrapped keys are refused, not garbage-decrypted. */
     br_store_close(st);
