@@ -154,6 +154,8 @@ void br_meta_flags_str(uint32_t flags, char *out, size_t outsz)
         { BR_FLAG_NO_MEDIA, "no-media" },
         { BR_FLAG_SHUTDOWN, "shutdown" },
         { BR_FLAG_STORAGE_ERROR, "truncated:storage-error" },
+        { BR_FLAG_PRIVATE, "private" },
+        { BR_FLAG_KEPT, "kept" },
     };
     size_t n = 0;
 

@@ -37,10 +37,17 @@ enum {
     BR_FLAG_NO_MEDIA = 1 << 1,   /* legs were answered but no RTP ever arrived */
     BR_FLAG_SHUTDOWN = 1 << 2,   /* sealed because the recorder stopped, not by BYE */
     BR_FLAG_STORAGE_ERROR = 1 << 3, /* some audio could not be written */
+    BR_FLAG_PRIVATE = 1 << 4,       /* only the recorded user and privacy officers may access it */
+    BR_FLAG_KEPT = 1 << 5,          /* the user chose Keep (on-demand) */
 };
 
 /* Something that happened during the recording, on its timeline. */
-enum br_event_kind { BR_EVENT_FAR_CHANGED = 1, BR_EVENT_MEDIA_CHANGED = 2, BR_EVENT_DTMF = 3 };
+enum br_event_kind {
+    BR_EVENT_FAR_CHANGED = 1,
+    BR_EVENT_MEDIA_CHANGED = 2,
+    BR_EVENT_DTMF = 3,
+    BR_EVENT_TAG = 4, /* a tag set from the phone: its text is in addr */
+};
 
 #define BR_META_MAX_EVENTS 128
 

@@ -13,6 +13,7 @@ cat >"$dir/cfg.xml" <<XML
 <bibrec>
   <sip address="127.0.0.1" port="25060"/>
   <rtp address="127.0.0.1" port-min="41000" port-max="41100"/>
+  <http port="0"/>
 </bibrec>
 XML
 "$bin" -c "$dir/cfg.xml" 2>"$dir/log" &

@@ -56,6 +56,11 @@ static const struct setting settings[] = {
     S("rtp", "port-max", T_PORT, rtp_port_max, 0, 0),
     S("rtp", "jitter-ms", T_UINT, jitter_ms, 20, 1000),
     S("control", "socket", T_SOCK, control_socket, 0, 0),
+    S("http", "address", T_STR, http_address, 0, 0),
+    S("http", "port", T_PORT0, http_port, 0, 0),
+    S("http", "tls-cert", T_PATH, http_tls_cert, 0, 0),
+    S("http", "tls-key", T_PATH, http_tls_key, 0, 0),
+    S("http", "phone-networks", T_STR, phone_networks, 0, 0),
     S("session", "pair-wait-ms", T_UINT, pair_wait_ms, 0, 60000),
     S("session", "answer-wait-ms", T_UINT, answer_wait_ms, 0, 5000),
     S("session", "max-calls", T_UINT, max_calls, 1, 100000),
@@ -136,6 +141,9 @@ void br_config_defaults(br_config_t *cfg)
     cfg->drain_ms = 0;
     cfg->stitch_window_s = 3600;
     br_strlcpy(cfg->trusted, "127.0.0.0/8 ::1", sizeof cfg->trusted);
+    br_strlcpy(cfg->http_address, "127.0.0.1", sizeof cfg->http_address);
+    cfg->http_port = 8080;
+    br_strlcpy(cfg->phone_networks, "127.0.0.0/8 ::1", sizeof cfg->phone_networks);
     br_strlcpy(cfg->cucm.recording_number, "7000", sizeof cfg->cucm.recording_number);
     br_strlcpy(cfg->cucm.trunk_name, "bibrec-trunk", sizeof cfg->cucm.trunk_name);
     br_strlcpy(cfg->cucm.recording_profile, "bibrec-recording", sizeof cfg->cucm.recording_profile);
@@ -446,6 +454,16 @@ static int check_cross(const br_config_t *cfg, char *why, size_t whysz)
     }
     if (br_config_check_trusted(cfg->trusted, why, whysz) < 0)
         return -EINVAL;
+    if (br_config_check_trusted(cfg->phone_networks, why, whysz) < 0)
+        return -EINVAL;
+    if (!cfg->http_tls_cert[0] != !cfg->http_tls_key[0]) {
+        snprintf(why, whysz, "http: tls-cert and tls-key go together");
+        return -EINVAL;
+    }
+    if (cfg->http_port && (cfg->http_port == cfg->sip_port || cfg->http_port == cfg->sip_tls_port)) {
+        snprintf(why, whysz, "http port %u is also a SIP port", cfg->http_port);
+        return -EINVAL;
+    }
     if (cfg->sip_port >= cfg->rtp_port_min && cfg->sip_port <= cfg->rtp_port_max) {
         snprintf(why, whysz, "sip port %u lies inside the rtp port range", cfg->sip_port);
         return -EINVAL;
@@ -521,8 +539,8 @@ static int load(br_config_t *cfg, const char *name, const char *base_dir, const 
     for (size_t i = 0; i < BR_ARRAY_SIZE(settings); i++) {
         char *field = (char *)cfg + settings[i].offset;
         char tmp[PATH_MAX];
-        if ((settings[i].type == T_PATH || settings[i].type == T_SOCK) && field[0] != '/' &&
-            base_dir[0] && br_strlcpy(tmp, field, sizeof tmp) == 0 &&
+        if ((settings[i].type == T_PATH || settings[i].type == T_SOCK) && field[0] &&
+            field[0] != '/' && base_dir[0] && br_strlcpy(tmp, field, sizeof tmp) == 0 &&
             resolve_path(base_dir, tmp, field, settings[i].size) < 0) {
             snprintf(err, errsz, "%s: default path %s is too long in this folder", name, tmp);
             xmlFreeDoc(doc);

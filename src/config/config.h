@@ -76,6 +76,12 @@ typedef struct br_config {
     uint16_t rtp_port_min, rtp_port_max;
     unsigned jitter_ms;        /* how long the timeline waits for late packets */
     char control_socket[BR_SOCK_PATH_MAX];
+    /* HTTP(S): the phone XML service (and later the console and the API). */
+    char http_address[BR_ADDR_MAX];
+    uint16_t http_port;        /* 0: no HTTP server */
+    char http_tls_cert[PATH_MAX];
+    char http_tls_key[PATH_MAX];
+    char phone_networks[1024]; /* where phones may reach the phone service from */
     unsigned pair_wait_ms;     /* after this a lone leg is flagged single-leg */
     unsigned answer_wait_ms;   /* the first leg's 200 waits this long for its partner */
     unsigned max_calls;        /* concurrent recordings; beyond: 503 */

@@ -220,7 +220,10 @@ static int cmd_show(const br_cmd_env_t *env, int argc, char **argv, br_buf_t *ou
     show_party(out, "far", &m.far);
     for (uint32_t i = 0; i < m.nevents; i++) {
         const br_rec_event_t *e = &m.events[i];
-        if (e->kind == BR_EVENT_DTMF)
+        if (e->kind == BR_EVENT_TAG)
+            br_buf_printf(out, "event\t%.3f\ttag\t%s\t%s\n", e->at_ms / 1000.0, e->channel ? "far" : "near",
+                          e->addr);
+        else if (e->kind == BR_EVENT_DTMF)
             br_buf_printf(out, "event\t%.3f\tdtmf\t%s\tdigit=%c duration_ms=%u\n", e->at_ms / 1000.0,
                           e->channel ? "far" : "near", e->digit, e->duration_ms);
         else

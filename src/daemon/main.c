@@ -21,6 +21,8 @@
 #include "crypto/crypto.h"
 #include "crypto/sign.h"
 #include "ctl/server.h"
+#include "http/http.h"
+#include "services/phone.h"
 #include "session/session.h"
 #include "sip/sip.h"
 #include "sql-free-store/store.h"
@@ -32,6 +34,8 @@ struct daemon {
     br_sessions_t *sessions;
     br_sip_t *sip;
     br_ctl_t *ctl;
+    br_http_t *http;
+    br_phone_service_t phone;
     br_stats_t stats;
     br_signer_t *signer;
     uv_timer_t checkpoint_timer;
@@ -120,13 +124,47 @@ static void ctl_stopped(void *ctx)
     uv_close((uv_handle_t *)&d->sigterm, NULL);
 }
 
-static void sip_stopped(void *ctx)
+static void http_stopped(void *ctx)
 {
     struct daemon *d = ctx;
     if (d->ctl)
         br_ctl_stop(d->ctl, ctl_stopped, d);
     else
         ctl_stopped(d);
+}
+
+static void sip_stopped(void *ctx)
+{
+    struct daemon *d = ctx;
+    if (d->http)
+        br_http_stop(d->http, http_stopped, d);
+    else
+        http_stopped(d);
+}
+
+static int start_http(struct daemon *d)
+{
+    br_http_opts_t o = { d->cfg.http_address, d->cfg.http_port,
+                         d->cfg.http_tls_cert[0] ? d->cfg.http_tls_cert : NULL,
+                         d->cfg.http_tls_key[0] ? d->cfg.http_tls_key : NULL };
+    char why[160];
+    int rc;
+
+    if (!d->cfg.http_port)
+        return 0;
+    d->phone.sessions = d->sessions;
+    d->phone.st = d->store;
+    if (br_netlist_parse(&d->phone.networks, d->cfg.phone_networks, why, sizeof why) < 0)
+        return -EINVAL;
+    snprintf(d->phone.base_url, sizeof d->phone.base_url, "http://%s:%u", d->cfg.http_address,
+             d->cfg.http_port);
+    rc = br_http_start(&d->http, &d->loop, &o);
+    if (rc < 0)
+        return rc;
+    br_http_route(d->http, "/phone", br_phone_handle, &d->phone);
+    br_info("HTTP%s on %s:%u: phone service at /phone?device=#DEVICENAME#", o.tls_cert ? "S" : "",
+            d->cfg.http_address, d->cfg.http_port);
+    return 0;
 }
 
 static void sessions_stopped(void *ctx)
@@ -316,6 +354,11 @@ int main(int argc, char **argv)
     }
     if (d.sip)
         br_sip_attach(d.sip, d.sessions);
+    if (d.exit_code == 0 && (rc = start_http(&d)) < 0) {
+        br_err("cannot start HTTP on %s:%u: %s", d.cfg.http_address, d.cfg.http_port,
+               rc == -EADDRINUSE ? "address in use" : br_strerror(rc));
+        d.exit_code = 1;
+    }
     if (d.exit_code == 0) {
         rc = br_ctl_start(&d.ctl, &d.loop, d.cfg.control_socket, d.store, d.signer, d.cfg.master_key,
                           &d.stats);
@@ -333,6 +376,7 @@ int main(int argc, char **argv)
     br_sip_free(d.sip);
     br_sessions_free(d.sessions);
     br_ctl_free(d.ctl);
+    br_http_free(d.http);
     br_store_close(d.store);
     br_signer_free(d.signer);
     rc = uv_loop_close(&d.loop);

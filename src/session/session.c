@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/log.h"
 #include "common/util.h"
@@ -72,6 +73,7 @@ struct br_call {
     int64_t t0_mono_us;
     char cluster[BR_META_STR];
     const br_profile_t *profile; /* NULL when no profile is configured */
+    char erase_by[64];           /* stopped and deleted from the phone by this actor */
     int finished;
     int pending_closes;
 };
@@ -329,8 +331,9 @@ static void finish_call(br_call_t *c, uint32_t extra_flags)
 {
     br_sessions_t *s = c->s;
     int64_t end = c->recording ? timeline_pos(c, mono_us()) : 0;
-    const char *why = extra_flags & BR_FLAG_STORAGE_ERROR ? "recording store unwritable"
-                                                          : "recorder stopping";
+    const char *why = c->erase_by[0]                       ? "recording stopped by the user"
+                      : extra_flags & BR_FLAG_STORAGE_ERROR ? "recording store unwritable"
+                                                            : "recorder stopping";
     int rc;
 
     for (int i = 0; i < 2; i++) {
@@ -376,7 +379,8 @@ static void finish_call(br_call_t *c, uint32_t extra_flags)
     c->meta.end_us = br_now_us();
     if (c->profile && c->profile->retention_days)
         c->meta.retain_until_us = c->meta.start_us + (int64_t)c->profile->retention_days * 86400 * 1000000;
-    if (c->profile && c->profile->mode == BR_MODE_ON_DEMAND && c->profile->keep_confirm_minutes)
+    if (c->profile && c->profile->mode == BR_MODE_ON_DEMAND && c->profile->keep_confirm_minutes &&
+        !(c->meta.flags & BR_FLAG_KEPT))
         c->meta.keep_deadline_us = c->meta.end_us + (int64_t)c->profile->keep_confirm_minutes * 60 * 1000000;
     rc = br_rec_seal(c->writer, &c->meta, BR_REC_SEALED);
     c->writer = NULL;
@@ -394,6 +398,14 @@ static void finish_call(br_call_t *c, uint32_t extra_flags)
                 c->meta.id, c->meta.call_id, c->meta.call_seq, (double)end / RATE,
                 c->meta.segments, c->meta.near.packets, c->meta.near.lost, c->meta.far.packets,
                 c->meta.far.lost, flags);
+    }
+    if (rc == 0 && c->erase_by[0]) {
+        rc = br_store_erase(s->st, c->meta.id, c->erase_by, "phone",
+                            "stopped and deleted by the user on the phone");
+        if (rc < 0)
+            br_err("recording %s: could not erase it as asked: %s", c->meta.id, br_strerror(rc));
+        else
+            br_info("recording %s stopped and erased from the phone", c->meta.id);
     }
     remember_call(c);
     unlink_call(c);
@@ -961,4 +973,79 @@ void br_session_leg_end(br_leg_t *leg, const char *reason, int q850)
     close_leg(c, leg);
     if (live_legs(c) == 0)
         finish_call(c, 0);
+}
+
+/* ---- the phone service's view ------------------------------------------------------ */
+
+static br_call_t *find_recording(br_sessions_t *s, const char *rec_id)
+{
+    for (br_call_t *c = s->calls; c; c = c->next)
+        if (c->recording && strcmp(c->meta.id, rec_id) == 0)
+            return c;
+    return NULL;
+}
+
+int br_sessions_by_device(br_sessions_t *s, const char *device, br_call_info_t *out, int max)
+{
+    int n = 0;
+    for (br_call_t *c = s->calls; c && n < max; c = c->next) {
+        br_call_info_t *i;
+        if (!c->recording || strcasecmp(c->meta.near.device, device) != 0)
+            continue;
+        i = &out[n++];
+        memset(i, 0, sizeof *i);
+        br_strlcpy(i->rec_id, c->meta.id, sizeof i->rec_id);
+        i->start_us = c->meta.start_us;
+        br_strlcpy(i->profile, c->meta.profile, sizeof i->profile);
+        i->basis = c->meta.basis;
+        i->mode = c->meta.mode;
+        i->flags = c->meta.flags;
+        i->keep_confirm_minutes = c->profile ? c->profile->keep_confirm_minutes : 0;
+        br_strlcpy(i->far_addr, c->meta.far.addr, sizeof i->far_addr);
+    }
+    return n;
+}
+
+int br_session_keep(br_sessions_t *s, const char *rec_id)
+{
+    br_call_t *c = find_recording(s, rec_id);
+    if (!c)
+        return -ENOENT;
+    if (c->meta.mode != BR_MODE_ON_DEMAND)
+        return -EPERM; /* always-on recordings are kept by their profile anyway */
+    c->meta.flags |= BR_FLAG_KEPT;
+    return 0;
+}
+
+int br_session_tag(br_sessions_t *s, const char *rec_id, const char *tag)
+{
+    br_call_t *c = find_recording(s, rec_id);
+    br_rec_event_t ev = { .kind = BR_EVENT_TAG, .channel = BR_CH_NEAR };
+
+    if (!c)
+        return -ENOENT;
+    ev.at_ms = (uint32_t)(timeline_pos(c, mono_us()) * 1000 / RATE);
+    br_strlcpy(ev.addr, tag, sizeof ev.addr);
+    return br_meta_add_event(&c->meta, &ev);
+}
+
+int br_session_mark_private(br_sessions_t *s, const char *rec_id)
+{
+    br_call_t *c = find_recording(s, rec_id);
+    if (!c)
+        return -ENOENT;
+    c->meta.flags |= BR_FLAG_PRIVATE;
+    return 0;
+}
+
+int br_session_stop_delete(br_sessions_t *s, const char *rec_id, const char *actor)
+{
+    br_call_t *c = find_recording(s, rec_id);
+    if (!c)
+        return -ENOENT;
+    if (c->meta.mode != BR_MODE_ON_DEMAND)
+        return -EPERM;
+    br_strlcpy(c->erase_by, actor, sizeof c->erase_by);
+    finish_call(c, 0);
+    return 0;
 }

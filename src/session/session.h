@@ -48,6 +48,28 @@ void br_sessions_free(br_sessions_t *s);
 /* Whether a new call could be taken now (for OPTIONS). */
 int br_sessions_available(const br_sessions_t *s);
 
+/* What the phone service shows about a call in progress. */
+typedef struct br_call_info {
+    char rec_id[BR_ID_LEN + 1];
+    int64_t start_us;
+    char profile[64];
+    uint8_t basis, mode;
+    uint32_t flags;
+    unsigned keep_confirm_minutes; /* of its profile; 0: no confirmation needed */
+    char far_addr[BR_META_STR];
+} br_call_info_t;
+
+/* Recordings in progress whose recorded (near) device is device; returns
+ * how many were written to out (at most max). */
+int br_sessions_by_device(br_sessions_t *s, const char *device, br_call_info_t *out, int max);
+/* Actions from the phone on a recording in progress: -ENOENT when it is not
+ * in progress, -EPERM when its profile does not allow it. */
+int br_session_keep(br_sessions_t *s, const char *rec_id);
+int br_session_tag(br_sessions_t *s, const char *rec_id, const char *tag);
+int br_session_mark_private(br_sessions_t *s, const char *rec_id);
+/* On-demand only: ends the recording (BYE) and erases it, naming actor. */
+int br_session_stop_delete(br_sessions_t *s, const char *rec_id, const char *actor);
+
 /* A new recording leg. offer is CUCM's SDP offer (early offer) or NULL.
  * Returns 0 (the leg is pending: ops->answer or ops->refuse follows, maybe
  * before this returns) or a SIP status >= 400 with a reason in why. */

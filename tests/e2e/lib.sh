@@ -12,6 +12,7 @@
 #   daemon SIP (UDP+TCP)   10000 + 100*N
 #   sipp SIP ports         10000 + 100*N + 2, 4, 6, 8
 #   sipp RTP ports         10000 + 100*N + 20 .. 39 (sipp binds each -mp port and -mp + 2)
+#   daemon HTTP            10000 + 100*N + 80
 #   daemon RTP range       20000 + 100*N .. + 99
 # Everything stays below Linux's ephemeral range (32768 and up), so outgoing connections of
 # other programs cannot take them while a test runs.
@@ -179,6 +180,7 @@ e2e_init() {
     E2E_MEDIA_PORT_NEAR=$((E2E_SIP_PORT + 20))
     E2E_MEDIA_PORT_FAR=$((E2E_SIP_PORT + 24))
     E2E_MEDIA_PORT_AUX=$((E2E_SIP_PORT + 28))
+    E2E_HTTP_PORT=$((E2E_SIP_PORT + 80))
     E2E_RTP_MIN=$((20000 + 100 * n))
     E2E_RTP_MAX=$((E2E_RTP_MIN + 99))
     _check_ports_free "$E2E_SIP_PORT" "$E2E_SIPP_PORT_NEAR" "$E2E_SIPP_PORT_FAR" \
@@ -220,6 +222,7 @@ write_config() {
   <sip address="127.0.0.1" port="$E2E_SIP_PORT" udp="yes" tcp="yes"${E2E_SIP_ATTRS:+ $E2E_SIP_ATTRS}/>
   <rtp address="127.0.0.1" port-min="$E2E_RTP_MIN" port-max="$E2E_RTP_MAX"/>
   <control socket="bibrecd.sock"/>
+  <http address="127.0.0.1" port="$E2E_HTTP_PORT"/>
   <session pair-wait-ms="5000"${E2E_SESSION_ATTRS:+ $E2E_SESSION_ATTRS}/>${E2E_CONFIG_EXTRA:+
 $E2E_CONFIG_EXTRA}
 </bibrec>
@@ -420,6 +423,15 @@ field() {
     cut -f "$1" <<<"$line"
 }
 
+# verify_all N [FILE]: runs `bibrec verify` into FILE (default $E2E_DIR/out/verify.txt); succeeds
+# when it exits 0 and reports "ok ID segments=..." for exactly N recordings (other lines, such as the
+# ledger's, are not counted).
+verify_all() {
+    local want=$1 out=${2:-$E2E_DIR/out/verify.txt}
+    bibrec_cli verify >"$out" 2>&1 || return 1
+    [ "$(grep -Ec '^ok [0-9a-f]{20} segments=[0-9]+' "$out")" -eq "$want" ]
+}
+
 # wait_for_state STATE [SECONDS]: lists until the first recording has STATE or SECONDS (default
 # 10, decimals allowed) have passed, since a recording may be sealed a moment after the last BYE.
 wait_for_state() {
@@ -617,8 +629,9 @@ cucm_call() {
 # and /dev/tcp redirections, so no extra package is needed; the source address is 127.0.0.1.
 
 # sip_raw_send udp|tcp FILE [REPLY_FILE] [WAIT_S]: sends FILE's bytes to the daemon's SIP port (UDP:
-# one datagram; TCP: one connection, closed after WAIT_S seconds, default 1) and writes whatever
-# comes back within WAIT_S into REPLY_FILE. Returns non-zero only if the bytes could not be sent.
+# one datagram; TCP: one connection, closed after WAIT_S seconds, default 1, or when the daemon
+# closes it) and writes whatever comes back meanwhile into REPLY_FILE. Returns non-zero only if the
+# bytes could not be sent.
 sip_raw_send() {
     local proto=$1 file=$2 reply=${3:-/dev/null} wait_s=${4:-1} fd status
     case $proto in
@@ -633,12 +646,272 @@ sip_raw_send() {
     # One write(2), so a UDP datagram carries the whole file (cat writes in 128 KiB blocks).
     cat "$file" >&"$fd" 2>/dev/null
     status=$?
-    # Read until WAIT_S passes without a byte (read returns >128 on timeout, 1 at EOF or error).
-    timeout -k 1 "$((${wait_s%.*} + 2))" cat <&"$fd" >"$reply" 2>/dev/null &
-    local reader=$!
-    sleep "$wait_s"
-    kill "$reader" 2>/dev/null
-    wait "$reader" 2>/dev/null
+    # Whatever comes back for WAIT_S seconds, or until the daemon closes the TCP connection.
+    timeout "$wait_s" cat <&"$fd" >"$reply" 2>/dev/null
     exec {fd}>&-
     return "$status"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Call-flow building blocks (used by the t_flow_*.sh scripts): any leg scenario on any of the
+# script's four sipp slots, more tones, an RTP capture for SIPp's play_pcap_audio, sipp's message
+# traces, one recording's `bibrec show` values and the daemon's UDP sockets.
+
+# make_tone NAME HZ [ENCODING]: one more tone like make_tones' (4 s, -6 dBFS, 8 kHz), raw u-law or,
+# with ENCODING a-law, raw A-law, in $E2E_DIR/tones/NAME.raw; sets E2E_TONE to that path.
+make_tone() {
+    local name=$1 hz=$2 enc=${3:-u-law} dir=$E2E_DIR/tones
+    mkdir -p "$dir"
+    sox -D -n -r 8000 -c 1 -e "$enc" "$dir/$name.wav" synth 4 sine "$hz" gain -6 &&
+        sox -D "$dir/$name.wav" -t raw -e "$enc" "$dir/$name.raw" ||
+        bail_out "sox could not make the $hz Hz $enc tone '$name'"
+    E2E_TONE=$dir/$name.raw
+}
+
+# The four sipp slots of a script: SIP port E2E_SIP_PORT + 2, 4, 6, 8 and RTP port + 20, 24, 28, 32
+# (sipp also binds the RTP port + 2). Slots 1 and 2 are the ports of cucm_call's near and far legs,
+# slot 3 those of sipp_once: do not use a slot while one of those runs on it.
+_slot_ports() {
+    case $1 in
+    1 | 2 | 3 | 4) ;;
+    *) return 1 ;;
+    esac
+    E2E_SLOT_SIP_PORT=$((E2E_SIP_PORT + 2 * $1))
+    E2E_SLOT_MEDIA_PORT=$((E2E_SIP_PORT + 16 + 4 * $1))
+}
+
+E2E_LEG_PIDS=()
+E2E_LEG_NAMES=()
+
+# leg_start NAME SCENARIO SLOT [KEY=VALUE...] [-- SIPP ARGS...]: starts one recording leg in the
+# background on sipp slot SLOT (1..4), as cucm_call_start does for its two, with any scenario that
+# uses cucm_leg.xml's Global variables (stream refci far_refci near_device near_dn far_device
+# far_dn duration_ms; each is set if the scenario declares it) and may play -key tone_stream.
+# Traces go to $E2E_DIR/sipp/NAME.*. Keys and defaults:
+#   stream=near (or far) refci=27110452 far_refci=REFCI-1 near_dn=4001 far_dn=4002
+#   near_device=SEP00AABBCCDD01 far_device=SEP00AABBCCDD02 duration=3000 (ms)
+#   tone=FILE (raw G.711; default the near or the far tone, by stream) pt=0 (its payload type)
+#   transport=u1 (or t1) timeout=SECONDS (default duration/1000 + 20)
+# SIPP ARGS after -- are passed as they are, e.g. -- -set step_ms 1000. legs_wait waits for them.
+leg_start() {
+    local name=$1 scenario=$2 slot=$3
+    local stream=near refci=27110452 far_refci="" near_dn=4001 far_dn=4002
+    local near_device=SEP00AABBCCDD01 far_device=SEP00AABBCCDD02 duration=3000 tone="" pt=0
+    local transport=u1 timeout="" arg key
+    shift 3
+    while [ $# -gt 0 ]; do
+        arg=$1
+        shift
+        [ "$arg" = "--" ] && break
+        key=${arg%%=*}
+        case $key in
+        stream | refci | far_refci | near_dn | far_dn | near_device | far_device | duration | tone | pt | transport | timeout)
+            printf -v "$key" '%s' "${arg#*=}"
+            ;;
+        *)
+            diag "leg_start: unknown argument '$arg'"
+            return 1
+            ;;
+        esac
+    done
+    if ! _slot_ports "$slot"; then
+        diag "leg_start: slot '$slot' is not 1..4"
+        return 1
+    fi
+    case $stream in
+    near) [ -n "$tone" ] || tone=$E2E_TONE_NEAR ;;
+    far) [ -n "$tone" ] || tone=$E2E_TONE_FAR ;;
+    *)
+        diag "leg_start: stream '$stream' is not near or far"
+        return 1
+        ;;
+    esac
+    [ -n "$far_refci" ] || far_refci=$((refci - 1))
+    [ -n "$timeout" ] || timeout=$((duration / 1000 + 20))
+    # sipp refuses a -set of a variable the scenario does not declare, and a declared variable
+    # that the scenario never uses: set only those its <Global variables="..."> names.
+    local globals var sets=()
+    globals=$(sed -n 's/.*<Global variables="\([^"]*\)".*/\1/p' "$E2E_SRC/$scenario" | head -n 1)
+    for var in stream refci far_refci near_device near_dn far_device far_dn duration_ms; do
+        [[ ",$globals," == *",$var,"* ]] || continue
+        case $var in
+        stream) sets+=(-set stream "x-${stream}end") ;;
+        duration_ms) sets+=(-set duration_ms "$duration") ;;
+        *) sets+=(-set "$var" "${!var}") ;;
+        esac
+    done
+    _sipp_start "$name" "$scenario" "$transport" "$E2E_SLOT_SIP_PORT" "$E2E_SLOT_MEDIA_PORT" \
+        "$timeout" -key tone_stream "$tone,-1,$pt" "${sets[@]}" "$@"
+    E2E_LEG_PIDS+=("$E2E_LAST_SIPP_PID")
+    E2E_LEG_NAMES+=("$name")
+}
+
+# legs_wait: waits for every leg leg_start started; fails if any of them failed (sipp's traces and
+# the end of the daemon log are shown as diagnostics).
+legs_wait() {
+    local i status=0
+    for i in "${!E2E_LEG_PIDS[@]}"; do
+        _sipp_wait "${E2E_LEG_NAMES[$i]}" "${E2E_LEG_PIDS[$i]}" || status=1
+    done
+    E2E_LEG_PIDS=()
+    E2E_LEG_NAMES=()
+    [ "$status" -eq 0 ] || diag_file "$E2E_DAEMON_LOG" 20
+    return "$status"
+}
+
+# _sipp_trace MODE NAME PATTERN N: the Nth message of sipp NAME's -trace_msg file whose first line
+# matches the extended regular expression PATTERN; MODE text prints the message (CR removed),
+# MODE time its time as seconds since midnight. Prints nothing if there is no such message.
+_sipp_trace() {
+    local file=$E2E_DIR/sipp/$2.messages.log
+    [ -r "$file" ] || return 1
+    awk -v mode="$1" -v pat="$3" -v want="$4" '
+        function flush() {
+            if (start != "" && start ~ pat && ++n == want) {
+                if (mode == "time") {
+                    split(ts, t, ":")
+                    printf "%.6f\n", t[1] * 3600 + t[2] * 60 + t[3]
+                } else {
+                    printf "%s", body
+                }
+                found = 1
+                exit
+            }
+        }
+        /^-----------------------------------------------/ {
+            flush(); ts = $3; state = 1; start = ""; body = ""; next
+        }
+        state == 1 { state = 2; next }
+        state == 2 {
+            sub(/\r$/, "")
+            if (start == "" && $0 ~ /^[ \t]*$/) next
+            if (start == "") start = $0
+            body = body $0 "\n"
+        }
+        END { if (!found) flush(); exit !found }' "$file"
+}
+
+# sipp_msg NAME PATTERN [N]: prints the Nth (default 1) SIP message, sent or received, in sipp
+# NAME's trace whose first line matches PATTERN, e.g. sipp_msg call1-near '^SIP/2.0 200' 2.
+sipp_msg() {
+    _sipp_trace text "$1" "$2" "${3:-1}"
+}
+
+# sipp_delay_ms NAME PATTERN1 PATTERN2: milliseconds from the first message matching PATTERN1 to
+# the first message matching PATTERN2 in sipp NAME's trace, e.g. from the INVITE to its 200.
+sipp_delay_ms() {
+    local t1 t2
+    t1=$(_sipp_trace time "$1" "$2" 1) && t2=$(_sipp_trace time "$1" "$3" 1) || return 1
+    awk -v a="$t1" -v b="$t2" 'BEGIN { d = b - a; if (d < -43200) d += 86400; printf "%d\n", d * 1000 }'
+}
+
+# sdp_line MESSAGE PREFIX: the first line of MESSAGE (text) that starts with PREFIX, e.g. "m=".
+sdp_line() {
+    grep -m 1 -- "^$2" <<<"$1"
+}
+
+# udp_ports_bound MIN MAX: prints the ports from MIN to MAX to which any process on this host has
+# bound a UDP socket, one a line; udp_port_bound PORT: whether PORT is one.
+udp_ports_bound() {
+    local f
+    for f in /proc/net/udp /proc/net/udp6; do
+        [ -r "$f" ] && cat "$f"
+    done | awk -v lo="$1" -v hi="$2" '
+        $2 ~ /:[0-9A-Fa-f]+$/ {
+            n = split($2, a, ":"); h = toupper(a[n]); p = 0
+            for (i = 1; i <= length(h); i++) p = p * 16 + index("0123456789ABCDEF", substr(h, i, 1)) - 1
+            if (p >= lo && p <= hi) print p
+        }' | sort -nu
+}
+
+udp_port_bound() {
+    udp_ports_bound "$1" "$1" | grep -q .
+}
+
+# show_value ID KEY: the value of KEY (id, state, call, call_part, peer_call, duration, flags,
+# near.packets, far.addr, ...) in `bibrec show ID`; show_events ID prints its event lines.
+show_value() {
+    bibrec_cli show "$1" 2>/dev/null | awk -F '\t' -v k="$2" '$1 == k { print $2; found = 1; exit } END { exit !found }'
+}
+
+show_events() {
+    bibrec_cli show "$1" 2>/dev/null | grep '^event	'
+}
+
+# list_row ID: the line of the last list_recordings for recording ID (fields as `field` reads them).
+list_row() {
+    awk -F '\t' -v id="$1" '$1 == id { print; exit }' <<<"$E2E_RECORDINGS"
+}
+
+# wait_for_recordings N [SECONDS]: lists until N recordings are sealed (state sealed) or SECONDS
+# (default 10) have passed.
+wait_for_recordings() {
+    local want=$1 deadline=$(($(now_ms) + $(_ms "${2:-10}")))
+    while :; do
+        list_recordings
+        if [ "$(awk -F '\t' '$6 == "sealed"' <<<"$E2E_RECORDINGS" | grep -c .)" -ge "$want" ]; then
+            return 0
+        fi
+        [ "$(now_ms)" -lt "$deadline" ] || return 1
+        sleep 0.2
+    done
+}
+
+# wav_section IN OUT START [LENGTH]: seconds START to START+LENGTH (default: the end) of IN as OUT.
+wav_section() {
+    sox -D "$1" "$2" trim "$3" ${4:+"$4"} 2>>"$E2E_DIR/out/sox.err"
+}
+
+# Bash's printf writes the bytes of \xHH escapes, so these build binary records without any tool.
+_le32() { printf -v "$1" '\\x%02x\\x%02x\\x%02x\\x%02x' $(($2 & 255)) $(($2 >> 8 & 255)) $(($2 >> 16 & 255)) $(($2 >> 24 & 255)); }
+_be32() { printf -v "$1" '\\x%02x\\x%02x\\x%02x\\x%02x' $(($2 >> 24 & 255)) $(($2 >> 16 & 255)) $(($2 >> 8 & 255)) $(($2 & 255)); }
+_be16() { printf -v "$1" '\\x%02x\\x%02x' $(($2 >> 8 & 255)) $(($2 & 255)); }
+
+# make_rtp_pcap OUT TONE SECONDS [PT] [SSRC] [SEQ]: a capture file (pcap, Ethernet) of one RTP
+# stream: 20 ms packets of TONE (raw G.711, looped) with payload type PT (default 0), SSRC (default
+# 0x12345678) and sequence numbers from SEQ (default 1) on, for SECONDS, for
+# SIPp's play_pcap_audio. SIPp sends the packets through a raw socket (root or CAP_NET_RAW), paced
+# by the capture's times, from [media_ip] and the port of the [media_port+N] keyword on the audio
+# line of the last SDP it sent, to the c=/m= address of the last SDP it received.
+make_rtp_pcap() {
+    local out=$1 tone=$2 secs=$3 pt=${4:-0} ssrc=${5:-305419896} seq0=${6:-1}
+    local n hex esc nbytes i off rec ts_s ts_us seq rts ssrc_b lead fixed
+    n=$(($(_ms "$secs") / 20))
+    hex=$(od -An -v -tx1 "$tone" | tr -d ' \n')
+    nbytes=$((${#hex} / 2))
+    if [ "$nbytes" -lt 160 ] || [ "$n" -lt 1 ]; then
+        diag "make_rtp_pcap: $tone is shorter than one packet, or no packet asked for"
+        return 1
+    fi
+    esc=$(sed 's/../\\x&/g' <<<"$hex$hex")
+    _be32 ssrc_b "$ssrc"
+    # pcap header: magic, version 2.4, zone 0, sigfigs 0, snaplen 65535, link type 1 (Ethernet)
+    printf '\xd4\xc3\xb2\xa1\x02\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\x00\x00\x01\x00\x00\x00' >"$out" ||
+        return 1
+    # Ethernet (no addresses, IPv4), IPv4 (length 200, UDP, 127.0.0.1 to 127.0.0.1; SIPp only
+    # reads the protocol and the header length), UDP 10000 to 10000, length 180 (SIPp fills in the
+    # ports and the checksum).
+    fixed='\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x08\x00'
+    fixed+='\x45\x00\x00\xc8\x00\x00\x40\x00\x40\x11\x00\x00\x7f\x00\x00\x01\x7f\x00\x00\x01'
+    fixed+='\x27\x10\x27\x10\x00\xb4\x00\x00'
+    for ((i = 0; i < n; i++)); do
+        _le32 ts_s $((i * 20000 / 1000000))
+        _le32 ts_us $((i * 20000 % 1000000))
+        _be16 seq $(((seq0 + i) & 65535))
+        _be32 rts $((i * 160))
+        # The first packet carries the marker bit (start of a talk spurt).
+        printf -v lead '\\x80\\x%02x' $((pt | (i == 0 ? 128 : 0)))
+        off=$((i * 160 % nbytes))
+        rec="$ts_s$ts_us\xd6\x00\x00\x00\xd6\x00\x00\x00$fixed$lead$seq$rts$ssrc_b${esc:off*4:640}"
+        printf "$rec" >>"$out" || return 1
+    done
+}
+
+# config_add XML: adds XML (one line: elements) at the end of <bibrec> in the test's config, e.g.
+# config_add '<session answer-wait-ms="3000"/>'; a later element's attributes override earlier
+# ones. Call it after e2e_init (and after any write_config), before start_daemon.
+config_add() {
+    local tmp=$E2E_CONFIG.tmp
+    awk -v x="$1" '/^<\/bibrec>/ { print "  " x } { print }' "$E2E_CONFIG" >"$tmp" &&
+        mv "$tmp" "$E2E_CONFIG"
 }

@@ -3,6 +3,8 @@
  */
 #include <errno.h>
 
+#include <unistd.h>
+
 #include "config/config.h"
 #include "tap.h"
 
@@ -71,5 +73,20 @@ int main(void)
                0, "the example production configuration is valid: %s", err);
     }
     ok(br_config_load(&c, "/nonexistent/bibrec.xml", err, sizeof err) < 0, "missing file refused");
+    {
+        char path[] = "/tmp/bibrec-config-XXXXXX";
+        int fd = mkstemp(path);
+        if (fd >= 0 && write(fd, "<bibrec/>", 9) == 9) {
+            br_config_defaults(&c);
+            is_int(br_config_load(&c, path, err, sizeof err), 0, "a file with defaults only loads");
+            ok(strncmp(c.store_path, "/tmp/bibrec-data/", 17) == 0, "default paths live beside the file: %s",
+               c.store_path);
+            ok(c.http_tls_cert[0] == 0 && c.tls_cert[0] == 0 && c.tls_ca[0] == 0,
+               "empty default paths stay empty (no TLS unless configured)");
+        }
+        if (fd >= 0)
+            close(fd);
+        unlink(path);
+    }
     return tap_done();
 }

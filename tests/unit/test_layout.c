@@ -33,5 +33,8 @@ int main(void)
     check("leveldb/", "sql-free-store/", "LevelDB");
     check("gnutls/", "src/crypto/", "GnuTLS");
     check("curl/", "src/cucm/", "libcurl");
+    check("microhttpd.h", "src/http/", "libmicrohttpd");
+    check("spandsp.h", "src/media/codec", "spandsp");
+    check("bcg729/", "src/media/codec", "bcg729");
     return tap_done();
 }
