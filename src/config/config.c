@@ -104,6 +104,7 @@ static const struct setting profile_settings[] = {
     PF("retention-days", T_UINT, retention_days, 0, 36500),
     PF("keep-confirm-minutes", T_UINT, keep_confirm_minutes, 0, 10080),
     PF("access", T_STR, access, 0, 0),
+    PF("stop-digit", T_STR, stop_digit, 0, 0),
     PF("purpose", T_STR, purpose, 0, 0),
 };
 
@@ -366,6 +367,10 @@ static int parse_profile(br_config_t *cfg, xmlDocPtr doc, xmlNodePtr el, const c
                  "consent, contract, legal-obligation, vital-interests, public-task, "
                  "legitimate-interests)",
                  name, line);
+        return -EINVAL;
+    }
+    if (p->stop_digit[0] && !strchr("0123456789*#", p->stop_digit[0])) {
+        snprintf(err, errsz, "%s:%ld: stop-digit must be one of 0-9, * or #", name, line);
         return -EINVAL;
     }
     for (int i = 0; i < cfg->nprofiles; i++)

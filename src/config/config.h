@@ -45,6 +45,7 @@ typedef struct br_profile {
     unsigned retention_days; /* 0: keep until erased */
     unsigned keep_confirm_minutes; /* on-demand: erased unless kept within this */
     char access[128];        /* groups that may access the recordings */
+    char stop_digit[2];      /* RFC 4733 digit on the far leg that withdraws consent */
     char purpose[256];       /* the purpose, in plain words */
     int nmatch;
     struct br_profile_match {

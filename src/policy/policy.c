@@ -231,6 +231,11 @@ static void build(const br_config_t *cfg, struct doc *d)
                      "Consent: calls are recorded only with the consent of the people recorded; "
                      "whoever refuses is not recorded, and consent can be withdrawn at any time, "
                      "which ends the recording and erases it.");
+        if (p->stop_digit[0])
+            add_para(s,
+                     "The other party may stop the recording at any time by pressing %c; what was "
+                     "recorded of that call is then erased.",
+                     p->stop_digit[0]);
         if (p->retention_days)
             add_para(s, "How long: %u days from the call; then the recording is erased automatically.",
                      p->retention_days);

@@ -74,6 +74,7 @@ struct br_call {
     char cluster[BR_META_STR];
     const br_profile_t *profile; /* NULL when no profile is configured */
     char erase_by[64];           /* stopped and deleted from the phone by this actor */
+    int stop_requested;          /* finish at the next tick (consent withdrawn) */
     int finished;
     int pending_closes;
 };
@@ -331,7 +332,8 @@ static void finish_call(br_call_t *c, uint32_t extra_flags)
 {
     br_sessions_t *s = c->s;
     int64_t end = c->recording ? timeline_pos(c, mono_us()) : 0;
-    const char *why = c->erase_by[0]                       ? "recording stopped by the user"
+    const char *why = c->stop_requested                    ? "consent withdrawn"
+                      : c->erase_by[0]                     ? "recording stopped by the user"
                       : extra_flags & BR_FLAG_STORAGE_ERROR ? "recording store unwritable"
                                                             : "recorder stopping";
     int rc;
@@ -400,8 +402,9 @@ static void finish_call(br_call_t *c, uint32_t extra_flags)
                 c->meta.far.lost, flags);
     }
     if (rc == 0 && c->erase_by[0]) {
-        rc = br_store_erase(s->st, c->meta.id, c->erase_by, "phone",
-                            "stopped and deleted by the user on the phone");
+        rc = br_store_erase(s->st, c->meta.id, c->erase_by, c->stop_requested ? "rtp" : "phone",
+                            c->stop_requested ? "consent withdrawn by the other party (DTMF)"
+                                              : "stopped and deleted by the user on the phone");
         if (rc < 0)
             br_err("recording %s: could not erase it as asked: %s", c->meta.id, br_strerror(rc));
         else
@@ -456,6 +459,17 @@ static void dtmf_cb(br_stream_t *st, char digit, int64_t at, uint32_t ms, void *
     if (br_meta_add_event(&c->meta, &ev) == 0)
         br_info("recording %s: DTMF '%c' on the %s leg at %.2f s (%u ms)", c->meta.id, digit,
                 leg->channel == BR_CH_NEAR ? "near" : "far", ev.at_ms / 1000.0, ms);
+    /* The other party withdraws consent ("press 9 at any time to stop the
+     * recording"): the same rule as a refusal before the call, so the
+     * recording ends and is erased. Deferred to the tick: we are inside the
+     * stream's packet handler here, and finishing closes the stream. */
+    if (leg->channel == BR_CH_FAR && c->profile && c->profile->stop_digit[0] == digit &&
+        !c->erase_by[0]) {
+        br_strlcpy(c->erase_by, "caller (consent withdrawn by DTMF)", sizeof c->erase_by);
+        c->stop_requested = 1;
+        br_info("recording %s: the other party pressed %c: consent withdrawn, stopping and erasing",
+                c->meta.id, digit);
+    }
 }
 
 static void answer_leg(br_sessions_t *s, br_call_t *c, br_leg_t *leg)
@@ -579,6 +593,10 @@ static void tick_cb(uv_timer_t *t)
         if (!c->recording) {
             if (now - c->created_us >= answer_wait && start_recording(c) < 0)
                 finish_call(c, 0);
+            continue;
+        }
+        if (c->stop_requested) {
+            finish_call(c, 0);
             continue;
         }
         br_mix_flush(&c->mix, timeline_pos(c, now) - delay);
