@@ -49,15 +49,15 @@ enum br_event_kind {
     BR_EVENT_TAG = 4, /* a tag set from the phone: its text is in addr */
 };
 
-#define BR_META_MAX_EVENTS 128
+#define BR_META_MAX_EVENTS 64
 
 typedef struct br_rec_event {
     uint32_t at_ms;   /* from the start of the recording */
     uint8_t kind;     /* enum br_event_kind */
     uint8_t channel;  /* which leg it concerns (0 near, 1 far) */
     char refci[24];
-    char device[BR_META_STR];
-    char addr[BR_META_STR];
+    char device[64];
+    char addr[64];
     char digit;           /* DTMF: the key pressed */
     uint32_t duration_ms; /* DTMF: how long */
 } br_rec_event_t;

@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BR_MIX_RING 16384 /* samples per channel: 2.048 s at 8 kHz */
+#define BR_MIX_RING 8192 /* samples per channel: 1.024 s at 8 kHz, far beyond the reorder window */
 
 enum { BR_CH_NEAR = 0, BR_CH_FAR = 1 };
 

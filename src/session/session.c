@@ -927,7 +927,7 @@ void br_session_leg_answer(br_leg_t *leg, const br_sdp_media_t *remote)
     if (moved && c->recording) {
         br_rec_event_t ev = { .kind = BR_EVENT_MEDIA_CHANGED, .channel = (uint8_t)leg->channel };
         ev.at_ms = (uint32_t)(timeline_pos(c, mono_us()) * 1000 / RATE);
-        snprintf(ev.addr, sizeof ev.addr, "%s:%u", remote->addr, remote->port);
+        snprintf(ev.addr, sizeof ev.addr, "%.48s:%u", remote->addr, remote->port);
         br_meta_add_event(&c->meta, &ev);
         /* The media now comes from elsewhere: latch anew on the next packet. */
         leg->stream.latched = 0;
