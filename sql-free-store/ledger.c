@@ -474,13 +474,27 @@ int br_store_prove(br_store_t *st, const char *id, br_ledger_entry_t *entry, br_
                    br_merkle_proof_t *proof)
 {
     struct find_ctx f = { id, { 0 }, 0 };
+    char key[BR_KEY_MAX], *v;
+    size_t vlen;
     int rc;
 
     rc = br_store_last_checkpoint(st, cp);
     if (rc < 0)
         return rc;
-    rc = br_ledger_each(st, 0, find_sealed, &f);
-    if (rc < 0)
+    /* The seal names its ledger entry; a ledger walk is only for stores
+     * sealed before it did. */
+    v = br_store_get(st, key, (size_t)snprintf(key, sizeof key, "rec/%s/ledger", id), &vlen, &rc);
+    if (v && vlen == 8) {
+        br_reader_t r;
+        br_reader_init(&r, v, vlen);
+        rc = br_ledger_read(st, br_get_u64le(&r), &f.found);
+        f.have = rc == 0 && f.found.type == BR_LEDGER_SEALED && strcmp(f.found.target, id) == 0;
+    }
+    if (v)
+        leveldb_free(v);
+    if (!f.have)
+        rc = br_ledger_each(st, 0, find_sealed, &f);
+    if (rc < 0 && !f.have)
         return rc;
     if (!f.have)
         return -ENOENT;
@@ -505,6 +519,8 @@ struct sealed_rec {
     int seen;
 };
 
+/* Recordings named by sealed/erased entries, in an open-addressing hash
+ * table keyed by id: verifying a ledger is linear in its size. */
 struct verify_ctx {
     br_store_t *st;
     br_verifier_t *v;
@@ -518,9 +534,40 @@ struct verify_ctx {
     uint64_t count;
     br_checkpoint_t *cps;
     size_t ncps, next_cp;
-    struct sealed_rec *recs;
+    struct sealed_rec *recs; /* hash table of caprecs slots (a power of two) */
     size_t nrecs, caprecs;
 };
+
+static uint64_t id_hash(const char *id)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (; *id; id++)
+        h = (h ^ (uint8_t)*id) * 1099511628211ULL;
+    return h;
+}
+
+static struct sealed_rec *slot_of(struct sealed_rec *t, size_t cap, const char *id)
+{
+    size_t i = (size_t)id_hash(id) & (cap - 1);
+    while (t[i].id[0] && strcmp(t[i].id, id) != 0)
+        i = (i + 1) & (cap - 1);
+    return &t[i];
+}
+
+static int grow_recs(struct verify_ctx *c)
+{
+    size_t cap = c->caprecs ? 2 * c->caprecs : 4096;
+    struct sealed_rec *t = calloc(cap, sizeof *t);
+    if (!t)
+        return -ENOMEM;
+    for (size_t i = 0; i < c->caprecs; i++)
+        if (c->recs[i].id[0])
+            *slot_of(t, cap, c->recs[i].id) = c->recs[i];
+    free(c->recs);
+    c->recs = t;
+    c->caprecs = cap;
+    return 0;
+}
 
 static void report(struct verify_ctx *c, const char *what, const char *id)
 {
@@ -537,10 +584,11 @@ static void frontier_root(struct verify_ctx *c, uint8_t out[BR_MERKLE_HASH])
 
 static struct sealed_rec *find_rec(struct verify_ctx *c, const char *id)
 {
-    for (size_t i = c->nrecs; i-- > 0;)
-        if (strcmp(c->recs[i].id, id) == 0)
-            return &c->recs[i];
-    return NULL;
+    struct sealed_rec *r;
+    if (!c->caprecs)
+        return NULL;
+    r = slot_of(c->recs, c->caprecs, id);
+    return r->id[0] ? r : NULL;
 }
 
 static int verify_entry(uint64_t seq, const uint8_t *v, size_t vlen, void *ctx)
@@ -554,18 +602,13 @@ static int verify_entry(uint64_t seq, const uint8_t *v, size_t vlen, void *ctx)
         report(c, what, NULL);
     } else if (e.type == BR_LEDGER_SEALED || e.type == BR_LEDGER_ERASED) {
         struct sealed_rec *r = find_rec(c, e.target);
-        if (!r && e.type == BR_LEDGER_SEALED) {
-            if (c->nrecs == c->caprecs) {
-                size_t cap = c->caprecs ? 2 * c->caprecs : 1024;
-                struct sealed_rec *p = realloc(c->recs, cap * sizeof *p);
-                if (!p)
-                    return -ENOMEM;
-                c->recs = p;
-                c->caprecs = cap;
-            }
-            r = &c->recs[c->nrecs++];
+        if (!r && e.type == BR_LEDGER_SEALED && strlen(e.target) == BR_ID_LEN) {
+            if (2 * (c->nrecs + 1) > c->caprecs && grow_recs(c) < 0)
+                return -ENOMEM;
+            r = slot_of(c->recs, c->caprecs, e.target);
             memset(r, 0, sizeof *r);
             br_strlcpy(r->id, e.target, sizeof r->id);
+            c->nrecs++;
         }
         if (r && e.type == BR_LEDGER_SEALED)
             memcpy(r->hash, e.hash, BR_HASH_LEN);
@@ -694,8 +737,8 @@ int br_store_verify_ledger(br_store_t *st, br_verifier_t *v, br_ledger_report_cb
             report(&c, "recording differs from what the ledger recorded at sealing (replaced)", id);
     }
     leveldb_iter_destroy(it);
-    for (size_t i = 0; rc == 0 && i < c.nrecs; i++)
-        if (!c.recs[i].seen && !c.recs[i].erased)
+    for (size_t i = 0; rc == 0 && i < c.caprecs; i++)
+        if (c.recs[i].id[0] && !c.recs[i].seen && !c.recs[i].erased)
             report(&c, "recording in the ledger is missing from the store (deleted outside bibrec)",
                    c.recs[i].id);
     if (entries)

@@ -6,6 +6,7 @@
  */
 #include "store.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <leveldb/c.h>
@@ -50,6 +51,86 @@ int br_store_map_error(char *err)
     return rc;
 }
 
+/* The index key lives in the store wrapped by the master key, made once. */
+static int load_index_key(br_store_t *st)
+{
+    static const char key[] = "meta/index-key";
+    uint8_t blob[BR_WRAPPED_KEY_LEN];
+    size_t vlen;
+    char *v;
+    int rc;
+
+    v = br_store_get(st, key, sizeof key - 1, &vlen, &rc);
+    if (v) {
+        rc = -EKEYREJECTED;
+        for (int i = 0; i < st->nkeys && rc < 0; i++)
+            rc = br_key_unwrap(&st->keys[i], (uint8_t *)v, vlen, "index-key", 9, st->index_key);
+        leveldb_free(v);
+        if (rc < 0)
+            return 0; /* searching is off until a key that opens it is loaded */
+        st->have_index_key = 1;
+        return 0;
+    }
+    if (rc != -ENOENT)
+        return rc;
+    rc = br_random_key(st->index_key, BR_KEY_LEN);
+    if (rc == 0)
+        rc = br_key_wrap(&st->keys[0], st->index_key, "index-key", 9, blob);
+    if (rc == 0)
+        rc = br_store_put(st, key, sizeof key - 1, blob, sizeof blob, 1);
+    st->have_index_key = rc == 0;
+    return rc;
+}
+
+/* Numbers are indexed as digits with an optional leading '+', so that
+ * "+44 1632 960001" and "+441632960001" find each other. */
+static void normalise_number(const char *in, char *out, size_t outsz)
+{
+    size_t o = 0;
+    for (size_t i = 0; in[i] && o + 1 < outsz; i++)
+        if ((in[i] >= '0' && in[i] <= '9') || (in[i] == '+' && o == 0))
+            out[o++] = in[i];
+    out[o] = 0;
+}
+
+static size_t index_key(br_store_t *st, char *out, char kind, const char *value, const char *id)
+{
+    char norm[BR_META_STR], hex[33];
+    uint8_t h[BR_HASH_LEN];
+    size_t i;
+
+    if (kind == 'n') {
+        normalise_number(value, norm, sizeof norm);
+    } else {
+        for (i = 0; value[i] && i + 1 < sizeof norm; i++)
+            norm[i] = (char)toupper((unsigned char)value[i]);
+        norm[i] = 0;
+    }
+    br_hmac_sha256(st->index_key, norm, strlen(norm), h);
+    br_hex_encode(h, 16, hex);
+    return (size_t)snprintf(out, KEY_MAX, "idx/%c/%s/%s", kind, hex, id ? id : "");
+}
+
+/* Adds (or, with del, removes) the index entries of a recording. */
+static void index_batch(br_store_t *st, leveldb_writebatch_t *b, const br_rec_meta_t *m, int del)
+{
+    const char *values[4] = { m->near.addr, m->far.addr, m->near.device, m->far.device };
+    char key[KEY_MAX];
+
+    if (!st->have_index_key)
+        return;
+    for (int i = 0; i < 4; i++) {
+        size_t klen;
+        if (!values[i][0])
+            continue;
+        klen = index_key(st, key, i < 2 ? 'n' : 'd', values[i], m->id);
+        if (del)
+            leveldb_writebatch_delete(b, key, klen);
+        else
+            leveldb_writebatch_put(b, key, klen, "", 0);
+    }
+}
+
 int br_store_open(br_store_t **out, const char *path, const br_master_key_t *mk)
 {
     char dbpath[4096];
@@ -91,6 +172,8 @@ int br_store_open(br_store_t **out, const char *path, const br_master_key_t *mk)
         st->nkeys = 1;
     }
     rc = br_ledger_open(st);
+    if (rc == 0 && st->nkeys)
+        rc = load_index_key(st);
     if (rc < 0) {
         br_store_close(st);
         return rc;
@@ -112,6 +195,7 @@ void br_store_close(br_store_t *st)
     leveldb_writeoptions_destroy(st->wopts);
     leveldb_writeoptions_destroy(st->wopts_sync);
     explicit_bzero(st->keys, sizeof st->keys);
+    explicit_bzero(st->index_key, sizeof st->index_key);
     pthread_mutex_destroy(&st->key_lock);
     free(st);
 }
@@ -461,9 +545,15 @@ static int write_seal(br_store_t *st, const char *id, uint32_t segments,
     klen = rec_key(key, id, "seal");
     leveldb_writebatch_put(batch, key, klen, (const char *)b.data, b.len);
     add_expiry(batch, id, m);
+    index_batch(st, batch, m, 0);
     pthread_mutex_lock(&st->ledger_lock);
     rc = br_ledger_add_to_batch(st, batch, &e);
     if (rc == 0) {
+        /* Where the sealing is in the ledger, for proofs (ledger.c). */
+        uint8_t seq[8];
+        for (int i = 0; i < 8; i++)
+            seq[i] = (uint8_t)(e.seq >> (8 * i));
+        leveldb_writebatch_put(batch, key, rec_key(key, id, "ledger"), (const char *)seq, 8);
         leveldb_write(st->db, st->wopts_sync, batch, &err);
         rc = br_store_map_error(err);
         if (rc == 0)
@@ -1133,12 +1223,20 @@ int br_store_erase(br_store_t *st, const char *id, const char *actor, const char
     if (!v)
         return rc == -ENOENT ? -ENOENT : rc; /* only sealed recordings are erased */
     leveldb_free(v);
+    if (br_store_held(st, id, NULL, 0))
+        return -EPERM;
     v = br_store_get(st, key, (size_t)snprintf(key, sizeof key, "key/%s", id), &vlen, &rc);
     if (!v)
         return rc == -ENOENT ? -EALREADY : rc;
     leveldb_free(v);
 
     batch = leveldb_writebatch_create();
+    {
+        /* The search index would still link the person to the recording. */
+        br_rec_meta_t m;
+        if (br_store_read_meta(st, id, &m) == 0 && m.state != BR_REC_ERASED)
+            index_batch(st, batch, &m, 1);
+    }
     leveldb_writebatch_delete(batch, key, (size_t)snprintf(key, sizeof key, "key/%s", id));
     br_buf_init(&marker);
     br_buf_put_u64le(&marker, (uint64_t)br_now_us());
@@ -1253,6 +1351,8 @@ int br_store_sweep(br_store_t *st, int64_t now_us, unsigned max, const char *act
             break;
         memcpy(ids[n], k + 4 + 17, BR_ID_LEN);
         ids[n][BR_ID_LEN] = 0;
+        if (br_store_held(st, ids[n], NULL, 0))
+            continue; /* a legal hold stops the retention sweep */
         reasons[n++] = vlen ? (uint8_t)v[0] : BR_EXPIRY_RETENTION;
     }
     rc = br_store_iter_done(it, rc);
@@ -1267,4 +1367,79 @@ int br_store_sweep(br_store_t *st, int64_t now_us, unsigned max, const char *act
             rc = erc;
     }
     return rc;
+}
+
+/* ---- search and legal hold ------------------------------------------------------------ */
+
+int br_store_search(br_store_t *st, char kind, const char *value, br_store_id_cb cb, void *ctx)
+{
+    leveldb_iterator_t *it;
+    char prefix[KEY_MAX];
+    size_t plen;
+    int rc = 0;
+
+    if (!st->have_index_key)
+        return -ENOKEY;
+    plen = index_key(st, prefix, kind, value, NULL);
+    it = leveldb_create_iterator(st->db, st->ropts);
+    for (leveldb_iter_seek(it, prefix, plen); leveldb_iter_valid(it); leveldb_iter_next(it)) {
+        size_t klen;
+        const char *k = leveldb_iter_key(it, &klen);
+        char id[BR_ID_LEN + 1];
+        if (klen != plen + BR_ID_LEN || memcmp(k, prefix, plen) != 0)
+            break;
+        memcpy(id, k + plen, BR_ID_LEN);
+        id[BR_ID_LEN] = 0;
+        rc = cb(id, ctx);
+        if (rc != 0)
+            break;
+    }
+    return br_store_iter_done(it, rc);
+}
+
+int br_store_hold(br_store_t *st, const char *id, int on, const char *actor, const char *reason)
+{
+    char key[KEY_MAX], *v;
+    size_t vlen;
+    br_buf_t b;
+    int rc;
+
+    v = br_store_get(st, key, rec_key(key, id, "seal"), &vlen, &rc);
+    if (!v)
+        return rc;
+    leveldb_free(v);
+    if (on) {
+        br_buf_init(&b);
+        br_buf_put_u64le(&b, (uint64_t)br_now_us());
+        br_buf_put_str(&b, actor);
+        br_buf_put_str(&b, reason);
+        rc = b.failed ? -ENOMEM : br_store_put(st, key, rec_key(key, id, "hold"), b.data, b.len, 1);
+        br_buf_free(&b);
+    } else {
+        char *err = NULL;
+        leveldb_delete(st->db, st->wopts_sync, key, rec_key(key, id, "hold"), &err);
+        rc = br_store_map_error(err);
+    }
+    return rc;
+}
+
+int br_store_held(br_store_t *st, const char *id, char *reason, size_t reasonsz)
+{
+    char key[KEY_MAX], *v;
+    size_t vlen;
+    int rc;
+
+    v = br_store_get(st, key, rec_key(key, id, "hold"), &vlen, &rc);
+    if (!v)
+        return 0;
+    if (reason && reasonsz) {
+        br_reader_t r;
+        char actor[64];
+        br_reader_init(&r, v, vlen);
+        br_get_u64le(&r);
+        br_get_str(&r, actor, sizeof actor);
+        br_get_str(&r, reason, reasonsz);
+    }
+    leveldb_free(v);
+    return 1;
 }

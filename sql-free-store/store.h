@@ -132,6 +132,20 @@ int br_store_expiry(br_store_t *st, const char *id, uint8_t *reason, int64_t *wh
  * them. Call again while it returns max. */
 int br_store_sweep(br_store_t *st, int64_t now_us, unsigned max, const char *actor, unsigned *erased);
 
+/* ---- search by blind index, legal hold -------------------------------------------------- */
+
+/* Calls cb with every recording whose near or far number (kind 'n') or
+ * device (kind 'd') is value. The index holds keyed hashes (HMAC-SHA-256
+ * under an index key wrapped by the master key), never the values; numbers
+ * are compared as digits with an optional leading '+'. -ENOKEY without the
+ * master key. */
+typedef int (*br_store_id_cb)(const char *id, void *ctx);
+int br_store_search(br_store_t *st, char kind, const char *value, br_store_id_cb cb, void *ctx);
+/* A legal hold blocks erasure (br_store_erase gives -EPERM) and the sweep. */
+int br_store_hold(br_store_t *st, const char *id, int on, const char *actor, const char *reason);
+/* 1 if held (reason filled in when asked), 0 if not. */
+int br_store_held(br_store_t *st, const char *id, char *reason, size_t reasonsz);
+
 /* ---- a full disk ---------------------------------------------------------------- */
 
 /* Holds bytes of disk back (a file in the store folder), so that when the

@@ -25,6 +25,10 @@ struct br_store {
     pthread_mutex_t key_lock;
     int nkeys;
     br_master_key_t keys[BR_MAX_MASTER_KEYS];
+    /* Keys the blind search indexes: HMAC of a number or device name, so
+     * the store can be searched without holding them in clear. */
+    int have_index_key;
+    uint8_t index_key[BR_KEY_LEN];
     /* The ledger's next sequence number; appends are serialised by the
      * mutex (the daemon appends from its loop, a CLI run from its thread). */
     char path[4096];

@@ -44,6 +44,13 @@ void br_sha256(const struct br_iov *parts, int nparts, uint8_t out[BR_HASH_LEN])
     gnutls_hash_deinit(h, out);
 }
 
+void br_hmac_sha256(const uint8_t key[BR_KEY_LEN], const void *data, size_t len,
+                    uint8_t out[BR_HASH_LEN])
+{
+    if (gnutls_hmac_fast(GNUTLS_MAC_SHA256, key, BR_KEY_LEN, data, len, out) < 0)
+        abort(); /* only on memory exhaustion */
+}
+
 int br_aead_new(br_aead_t **out, const uint8_t key[BR_KEY_LEN])
 {
     gnutls_datum_t k = { (unsigned char *)key, BR_KEY_LEN };

@@ -27,6 +27,10 @@ struct br_iov {
 };
 void br_sha256(const struct br_iov *parts, int nparts, uint8_t out[BR_HASH_LEN]);
 
+/* HMAC-SHA-256 (for the blind search indexes). */
+void br_hmac_sha256(const uint8_t key[BR_KEY_LEN], const void *data, size_t len,
+                    uint8_t out[BR_HASH_LEN]);
+
 /* An AES-256-GCM context bound to one key. */
 typedef struct br_aead br_aead_t;
 
