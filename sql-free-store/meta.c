@@ -9,7 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#define META_VERSION 1
+/* 2: profile, basis, retention, call grouping, timeline events. */
+#define META_VERSION 2
 
 static void put_party(br_buf_t *b, const br_rec_party_t *p)
 {

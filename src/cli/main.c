@@ -37,6 +37,12 @@ static void usage(FILE *f)
                "  stats                 the running daemon's counters\n"
                "  erase ID --reason TEXT   crypto-shred a recording (tombstone in the ledger)\n"
                "  keep ID               keep an on-demand recording that waits for confirmation\n"
+               "privacy:\n"
+               "  search --number N [--number M ...] [--device D]   recordings involving them (CSV)\n"
+               "  hold ID --reason TEXT | unhold ID   legal hold: blocks erasure and retention\n"
+               "  subject export --number N [--number M ...] OUT.tar   Art. 15/20: audio, CSVs, README\n"
+               "  subject erase --number N [...] --reason TEXT   Art. 17, except holds and legal\n"
+               "                        obligations still inside their retention\n"
                "  policy [--format md|html]   the recording policy document (GDPR Art. 5(2))\n"
                "  cucm-profile [OPTIONS] [OUT/]\n"
                "                        CUCM guide and AXL requests made from this configuration;\n"
@@ -171,7 +177,7 @@ int main(int argc, char **argv)
     br_config_t cfg;
     br_buf_t out, msgs;
     char *cmd_argv[BR_CTL_MAX_ARGS], *owned[BR_CTL_MAX_ARGS];
-    const char *store_copy = NULL;
+    const char *store_copy = NULL, *outfile = NULL;
     int cmd_argc, opt, rc, nowned = 0;
 
     while ((opt = getopt(argc, argv, "+c:h")) != -1) {
@@ -217,12 +223,16 @@ int main(int argc, char **argv)
         return br_cucm_command(&cfg, argc - optind, argv + optind);
     /* export's FILE stays here: the daemon sends the bytes, we write them. */
     cmd_argc = argc - optind;
-    if (br_cmd_output_is_file(argv[optind])) {
-        if (cmd_argc != 3) {
+    /* Commands that write a file take its name last: export ID FILE,
+     * export-call CALL FILE, subject export ... FILE (subject erase does not). */
+    if (br_cmd_output_is_file(argv[optind]) &&
+        !(strcmp(argv[optind], "subject") == 0 && cmd_argc > 1 && strcmp(argv[optind + 1], "export") != 0)) {
+        if (cmd_argc < 3) {
             usage(stderr);
             return 2;
         }
-        cmd_argc = 2;
+        cmd_argc--;
+        outfile = argv[optind + cmd_argc];
     }
     if (cmd_argc > (int)BR_ARRAY_SIZE(cmd_argv)) {
         usage(stderr);
@@ -274,10 +284,10 @@ int main(int argc, char **argv)
             rc = 1;
         }
     }
-    if (rc == 0 && br_cmd_output_is_file(cmd_argv[0])) {
-        int wrc = write_file(argv[optind + 2], &out);
+    if (rc == 0 && outfile) {
+        int wrc = write_file(outfile, &out);
         if (wrc < 0) {
-            fprintf(stderr, "bibrec: %s: %s\n", argv[optind + 2], br_strerror(wrc));
+            fprintf(stderr, "bibrec: %s: %s\n", outfile, br_strerror(wrc));
             rc = 1;
         }
     } else if (out.len) {

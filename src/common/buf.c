@@ -193,7 +193,8 @@ int br_get_str(br_reader_t *r, char *out, size_t outsz)
         return -EPROTO;
     }
     p = br_get_bytes(r, n);
-    if (!p) {
+    if (!p || memchr(p, 0, n)) { /* a C string cannot hold a NUL: refuse, do not cut */
+        r->failed = 1;
         out[0] = 0;
         return -EPROTO;
     }

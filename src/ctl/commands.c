@@ -361,6 +361,7 @@ static int cmd_erase(const br_cmd_env_t *env, int argc, char **argv, br_buf_t *o
     if (rc < 0) {
         br_buf_printf(err, "erase: %s: %s\n", argv[1],
                       rc == -EALREADY ? "already erased"
+                      : rc == -EPERM  ? "under legal hold (bibrec unhold first)"
                       : rc == -ENOENT ? "no sealed recording with that id"
                                       : br_strerror(rc));
         return 1;
@@ -417,6 +418,10 @@ static const struct {
     { "audit", br_cmd_audit, 0, 1 },
     { "backup", br_cmd_backup, 0, 1 },
     { "erase", cmd_erase, 0, 1 },
+    { "search", br_cmd_search, 0, 1 },
+    { "hold", br_cmd_hold, 0, 1 },
+    { "unhold", br_cmd_hold, 0, 1 },
+    { "subject", br_cmd_subject, 1, 1 },
     { "keep", cmd_keep, 0, 1 },
     { "stats", cmd_stats, 0, 0 },
 };

@@ -13,4 +13,8 @@ int br_cmd_keys(const br_cmd_env_t *env, int argc, char **argv, br_buf_t *out, b
 int br_cmd_audit(const br_cmd_env_t *env, int argc, char **argv, br_buf_t *out, br_buf_t *err);
 int br_cmd_backup(const br_cmd_env_t *env, int argc, char **argv, br_buf_t *out, br_buf_t *err);
 
+int br_cmd_search(const br_cmd_env_t *env, int argc, char **argv, br_buf_t *out, br_buf_t *err);
+int br_cmd_hold(const br_cmd_env_t *env, int argc, char **argv, br_buf_t *out, br_buf_t *err);
+int br_cmd_subject(const br_cmd_env_t *env, int argc, char **argv, br_buf_t *out, br_buf_t *err);
+
 #endif

@@ -153,7 +153,8 @@ static int find_uri(const char *s, size_t len, struct span *uri)
         uri->n = len;
     }
     *uri = trim(*uri);
-    if (uri->n < 4 || (strncasecmp(uri->p, "sip:", 4) != 0 && strncasecmp(uri->p, "sips:", 5) != 0))
+    if (uri->n < 4 || (strncasecmp(uri->p, "sip:", 4) != 0 &&
+                       (uri->n < 5 || strncasecmp(uri->p, "sips:", 5) != 0)))
         return -BR_FROM_ERR_SYNTAX;
     return 0;
 }

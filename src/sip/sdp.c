@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <sofia-sip/sdp.h>
 #include <sofia-sip/su_alloc.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -63,6 +64,8 @@ int br_sdp_write(char *out, size_t outsz, const char *addr, uint16_t port, const
         n += (size_t)w;
     }
     w = snprintf(out + n, outsz - n, "\r\n");
+    if (w < 0 || (size_t)w >= outsz - n)
+        return -ENOSPC;
     n += (size_t)w;
     for (int i = 0; i < npts; i++) {
         const char *name = codec_name(pts[i]);
@@ -100,6 +103,49 @@ static const char *mode_name(sdp_mode_t m)
     }
 }
 
+/* Debian 12's sofia-sip (1.12.11) loops for ever, allocating, on an m= line
+ * whose transport is not RTP and whose format list holds a character that
+ * cannot start a token ("m=audio 1 X :"); newer sofia-sip checks for it.
+ * We accept only m= lines of the RTP profiles with plain token formats,
+ * which is all a recording leg ever carries. */
+static int media_lines_sane(const char *body, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len) {
+        size_t end = i, tok = 0;
+        const char *p;
+        while (end < len && body[end] != '\n' && body[end] != '\r')
+            end++;
+        p = body + i;
+        while (p < body + end && (*p == ' ' || *p == '\t'))
+            p++;
+        if (body + end - p >= 2 && p[0] == 'm' && p[1] == '=') {
+            p += 2;
+            while (p < body + end) {
+                const char *t = p;
+                while (p < body + end && *p != ' ' && *p != '\t')
+                    p++;
+                if (p > t) {
+                    if (tok == 2 && !memmem(t, (size_t)(p - t), "RTP/", 4))
+                        return 0;
+                    if (tok >= 3)
+                        for (const char *c = t; c < p; c++)
+                            if (!isalnum((unsigned char)*c) && !strchr("._-", *c))
+                                return 0;
+                    tok++;
+                }
+                while (p < body + end && (*p == ' ' || *p == '\t'))
+                    p++;
+            }
+            if (tok < 4)
+                return 0;
+        }
+        i = end + 1;
+    }
+    return 1;
+}
+
 int br_sdp_parse(const char *body, size_t len, br_sdp_media_t *out)
 {
     su_home_t home[1] = { SU_HOME_INIT(home) };
@@ -111,7 +157,7 @@ int br_sdp_parse(const char *body, size_t len, br_sdp_media_t *out)
 
     memset(out, 0, sizeof *out);
     out->dtmf_pt = 0xff;
-    if (!body || len == 0 || len > 65536)
+    if (!body || len == 0 || len > 65536 || !media_lines_sane(body, len))
         return -EPROTO;
     p = sdp_parse(home, body, (issize_t)len, sdp_f_config);
     s = sdp_session(p);

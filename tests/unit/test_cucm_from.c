@@ -136,6 +136,12 @@ static void edge_cases(void)
     is_int(parse("<sip:1@h;x-nearend;x-refci=7?x-farend>", &p), 0, "URI headers are not parameters");
     is_int(parse("sip:1@h;x-nearend;x-refci=9", &p), 0, "addr-spec without brackets");
     is_int(br_cucm_from_parse(NULL, 0, &p), -BR_FROM_ERR_SYNTAX, "NULL input");
+    {
+        char *four = malloc(4); /* no NUL after it: ASan catches a fifth byte read */
+        memcpy(four, "sips", 4);
+        is_int(br_cucm_from_parse(four, 4, &p), -BR_FROM_ERR_SYNTAX, "\"sips\" without a colon, no over-read");
+        free(four);
+    }
     is_int(br_cucm_from_parse("<sip:1@h;x-nearend;x-refci=5>", 10, &p), -BR_FROM_ERR_SYNTAX,
            "length bounds the input (no NUL needed)");
 

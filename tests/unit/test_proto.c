@@ -41,5 +41,14 @@ int main(void)
         is_int(br_ctl_parse_request(nul, 13, &argc, got), -EPROTO, "NUL inside an argument refused");
     }
     br_buf_free(&b);
+    {
+        /* Stored strings cannot hold a NUL: decoding refuses instead of cutting. */
+        uint8_t rec[] = { 3, 0, 0, 0, 'a', 0, 'b' };
+        char s[8];
+        br_reader_t r;
+        br_reader_init(&r, rec, sizeof rec);
+        is_int(br_get_str(&r, s, sizeof s), -EPROTO, "a stored string with a NUL inside is refused");
+        ok(r.failed, "and the reader stays failed");
+    }
     return tap_done();
 }

@@ -1,0 +1,385 @@
+/*
+ * The data subject's rights and the privacy officer's tools: search by
+ * number or device (through the blind indexes), legal hold, and for a
+ * person identified by their numbers: export of everything (Art. 15 and
+ * 20: one tar archive with the audio as WAV, the metadata and the audit
+ * events as RFC 4180 CSV, and a README) and erasure (Art. 17) except what
+ * a legal hold or a legal obligation still inside its retention keeps
+ * (Art. 17(3)(b)).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands_int.h"
+#include "common/util.h"
+#include "config/config.h"
+#include "media/codec.h"
+#include "media/wav.h"
+
+#define MAX_IDS 4096
+
+struct idset {
+    char (*ids)[BR_ID_LEN + 1];
+    size_t n, cap;
+};
+
+static int add_id(const char *id, void *ctx)
+{
+    struct idset *s = ctx;
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->ids[i], id) == 0)
+            return 0;
+    if (s->n == MAX_IDS)
+        return -E2BIG;
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 64;
+        void *p = realloc(s->ids, cap * sizeof *s->ids);
+        if (!p)
+            return -ENOMEM;
+        s->ids = p;
+        s->cap = cap;
+    }
+    memcpy(s->ids[s->n++], id, BR_ID_LEN + 1);
+    return 0;
+}
+
+/* Every recording involving any --number or --device of argv. */
+static int collect(const br_cmd_env_t *env, int argc, char **argv, struct idset *s, br_buf_t *err)
+{
+    int given = 0, rc = 0;
+    for (int i = 1; i + 1 < argc && rc == 0; i++) {
+        if (strcmp(argv[i], "--number") == 0 || strcmp(argv[i], "--device") == 0) {
+            char kind = argv[i][2] == 'n' ? 'n' : 'd';
+            i++;
+            rc = br_store_search(env->st, kind, argv[i], add_id, s);
+            given++;
+        }
+    }
+    if (!given) {
+        br_buf_printf(err, "give at least one --number or --device\n");
+        return -EINVAL;
+    }
+    if (rc < 0)
+        br_buf_printf(err, "search: %s\n",
+                      rc == -ENOKEY ? "the master key is not available here" : br_strerror(rc));
+    return rc;
+}
+
+static void csv(br_buf_t *out, const char *s, int last)
+{
+    if (strpbrk(s, ",\"\r\n")) {
+        br_buf_put_u8(out, '"');
+        for (; *s; s++) {
+            if (*s == '"')
+                br_buf_put_u8(out, '"');
+            br_buf_put_u8(out, (uint8_t)*s);
+        }
+        br_buf_put_u8(out, '"');
+    } else {
+        br_buf_append(out, s, strlen(s));
+    }
+    br_buf_append(out, last ? "\r\n" : ",", last ? 2 : 1);
+}
+
+static void fmt_time(int64_t us, char *out, size_t n)
+{
+    if (us)
+        br_format_time(us, out, n);
+    else
+        br_strlcpy(out, "", n);
+}
+
+static void meta_row(br_buf_t *out, const br_rec_meta_t *m)
+{
+    char start[32], end[32], retain[32], dur[24], flags[96];
+    fmt_time(m->start_us, start, sizeof start);
+    fmt_time(m->end_us, end, sizeof end);
+    fmt_time(m->retain_until_us, retain, sizeof retain);
+    snprintf(dur, sizeof dur, "%.2f", br_meta_duration_ms(m) / 1000.0);
+    br_meta_flags_str(m->flags, flags, sizeof flags);
+    csv(out, m->id, 0);
+    csv(out, m->call_id[0] ? m->call_id : m->id, 0);
+    csv(out, start, 0);
+    csv(out, end, 0);
+    csv(out, dur, 0);
+    csv(out, m->near.addr, 0);
+    csv(out, m->near.device, 0);
+    csv(out, m->far.addr, 0);
+    csv(out, m->far.device, 0);
+    csv(out, m->profile, 0);
+    csv(out, br_basis_name(m->basis), 0);
+    csv(out, br_mode_name(m->mode), 0);
+    csv(out, retain, 0);
+    csv(out, flags, 0);
+    csv(out, br_rec_state_name(m->state), 1);
+}
+
+#define META_HEADER                                                                            \
+    "id,call,start,end,duration_s,near_number,near_device,far_number,far_device,profile,basis," \
+    "mode,retain_until,flags,state\r\n"
+
+int br_cmd_search(const br_cmd_env_t *env, int argc, char **argv, br_buf_t *out, br_buf_t *err)
+{
+    struct idset s = { 0 };
+    int status = 0;
+
+    if (collect(env, argc, argv, &s, err) < 0) {
+        free(s.ids);
+        return argc < 3 ? 2 : 1;
+    }
+    br_buf_printf(out, META_HEADER);
+    for (size_t i = 0; i < s.n; i++) {
+        br_rec_meta_t m;
+        if (br_store_read_meta(env->st, s.ids[i], &m) == 0)
+            meta_row(out, &m);
+    }
+    free(s.ids);
+    return status;
+}
+
+int br_cmd_hold(const br_cmd_env_t *env, int argc, char **argv, br_buf_t *out, br_buf_t *err)
+{
+    int on = strcmp(argv[0], "hold") == 0, rc;
+
+    if ((on && (argc != 4 || strcmp(argv[2], "--reason") != 0)) || (!on && argc != 2)) {
+        br_buf_printf(err, "usage: hold ID --reason TEXT | unhold ID\n");
+        return 2;
+    }
+    rc = br_store_hold(env->st, argv[1], on, env->actor, on ? argv[3] : "");
+    if (rc < 0) {
+        br_buf_printf(err, "%s: %s: %s\n", argv[0], argv[1],
+                      rc == -ENOENT ? "no sealed recording with that id" : br_strerror(rc));
+        return 1;
+    }
+    br_buf_printf(out, "%s %s\n", on ? "legal hold on" : "legal hold lifted from", argv[1]);
+    return 0;
+}
+
+/* ---- tar (POSIX ustar), enough for regular files ------------------------------------ */
+
+static void tar_file(br_buf_t *out, const char *name, const void *data, size_t len, int64_t mtime)
+{
+    uint8_t h[512];
+    unsigned sum = 0;
+
+    memset(h, 0, sizeof h);
+    snprintf((char *)h, 100, "%s", name);
+    memcpy(h + 100, "0000644", 8);
+    memcpy(h + 108, "0000000", 8);
+    memcpy(h + 116, "0000000", 8);
+    snprintf((char *)h + 124, 12, "%011llo", (unsigned long long)len);
+    snprintf((char *)h + 136, 12, "%011llo", (unsigned long long)(mtime / 1000000));
+    memset(h + 148, ' ', 8);
+    h[156] = '0';
+    memcpy(h + 257, "ustar", 6);
+    memcpy(h + 263, "00", 2);
+    for (int i = 0; i < 512; i++)
+        sum += h[i];
+    snprintf((char *)h + 148, 8, "%06o", sum);
+    br_buf_append(out, h, sizeof h);
+    br_buf_append(out, data, len);
+    if (len % 512) {
+        static const uint8_t zero[512];
+        br_buf_append(out, zero, 512 - len % 512);
+    }
+}
+
+struct audio_ctx {
+    br_buf_t *pcm;
+    br_export_codec_t *codec;
+    uint64_t frames;
+};
+
+static int audio_segment(const uint8_t *a, size_t len, void *ctx)
+{
+    struct audio_ctx *c = ctx;
+    long n = br_export_codec_run(c->codec, a, len / 2, c->pcm);
+    if (n < 0)
+        return (int)n;
+    c->frames += (uint64_t)n;
+    return 0;
+}
+
+static int wav_of(br_store_t *st, const br_rec_meta_t *m, br_buf_t *wav)
+{
+    struct audio_ctx c = { wav, NULL, 0 };
+    uint8_t header[BR_WAV_HEADER_LEN] = { 0 };
+    int rc = br_export_codec_new(&c.codec, br_codec_store_pt(m->near.payload_type),
+                                 br_codec_store_pt(m->far.payload_type));
+    if (rc < 0)
+        return rc;
+    br_buf_append(wav, header, sizeof header);
+    rc = br_store_read_audio(st, m->id, audio_segment, &c);
+    if (rc == 0)
+        br_wav_header(wav->data, br_export_codec_rate(c.codec), c.frames);
+    br_export_codec_free(c.codec);
+    return rc;
+}
+
+struct audit_match {
+    const struct idset *ids;
+    br_buf_t *out;
+};
+
+static int audit_row(const br_ledger_entry_t *e, void *ctx)
+{
+    struct audit_match *a = ctx;
+    char seq[24], when[32];
+    int hit = 0;
+    for (size_t i = 0; i < a->ids->n && !hit; i++)
+        hit = strstr(e->target, a->ids->ids[i]) != NULL;
+    if (!hit)
+        return 0;
+    snprintf(seq, sizeof seq, "%" PRIu64, e->seq);
+    br_format_time(e->time_us, when, sizeof when);
+    csv(a->out, seq, 0);
+    csv(a->out, when, 0);
+    csv(a->out, br_ledger_type_name(e->type), 0);
+    csv(a->out, e->actor, 0);
+    csv(a->out, e->action, 0);
+    csv(a->out, e->target, 0);
+    csv(a->out, e->source, 0);
+    csv(a->out, br_outcome_name(e->outcome), 0);
+    csv(a->out, e->detail, 1);
+    return 0;
+}
+
+static int subject_export(const br_cmd_env_t *env, int argc, char **argv, br_buf_t *out,
+                          br_buf_t *err)
+{
+    struct idset s = { 0 };
+    br_buf_t meta, audit, readme, wav;
+    int64_t now = br_now_us();
+    char when[32];
+    int rc;
+
+    if (collect(env, argc, argv, &s, err) < 0) {
+        free(s.ids);
+        return 1;
+    }
+    br_buf_init(&meta);
+    br_buf_init(&audit);
+    br_buf_init(&readme);
+    br_format_time(now, when, sizeof when);
+    br_buf_printf(&meta, META_HEADER);
+    br_buf_printf(&readme,
+                  "Copy of your recorded calls and their data (GDPR Art. 15 and 20)\n"
+                  "Made %s for the numbers or devices:", when);
+    for (int i = 1; i + 1 < argc; i++)
+        if (strcmp(argv[i], "--number") == 0 || strcmp(argv[i], "--device") == 0)
+            br_buf_printf(&readme, " %s", argv[++i]);
+    br_buf_printf(&readme,
+                  "\n\nContents\n"
+                  "  recordings.csv  one row per recording (UTF-8, RFC 4180). Columns: id, call (the\n"
+                  "                  recordings of one call split by hold share it), start, end (UTC),\n"
+                  "                  duration_s, near_number and near_device (the recorded line),\n"
+                  "                  far_number and far_device (the other party), profile, basis (the\n"
+                  "                  GDPR Art. 6(1) lawful basis), mode, retain_until (UTC; empty: kept\n"
+                  "                  until erased), flags, state\n"
+                  "  audit.csv       every logged access to these recordings (who, what, when, outcome)\n"
+                  "  audio/ID.wav    the audio: left channel the recorded line, right the other party\n\n"
+                  "Recordings, their lawful basis and how long they are kept\n");
+    for (size_t i = 0; i < s.n; i++) {
+        br_rec_meta_t m;
+        char retain[32];
+        if (br_store_read_meta(env->st, s.ids[i], &m) < 0)
+            continue;
+        meta_row(&meta, &m);
+        fmt_time(m.retain_until_us, retain, sizeof retain);
+        br_buf_printf(&readme, "  %s  %s  profile %s, basis %s (%s), %s%s\n", m.id,
+                      m.state == BR_REC_ERASED ? "erased" : "kept", m.profile[0] ? m.profile : "-",
+                      br_basis_name(m.basis), br_basis_name(m.basis)[0] ? "GDPR Art. 6(1)" : "",
+                      m.retain_until_us ? "retained until " : "retained until erased on request",
+                      retain);
+        if (m.state != BR_REC_ERASED) {
+            char name[64];
+            br_buf_init(&wav);
+            rc = wav_of(env->st, &m, &wav);
+            snprintf(name, sizeof name, "audio/%s.wav", m.id);
+            if (rc == 0)
+                tar_file(out, name, wav.data, wav.len, m.start_us);
+            else
+                br_buf_printf(&readme, "    (audio unreadable: %s)\n", br_strerror(rc));
+            br_buf_free(&wav);
+        }
+    }
+    if (s.n == 0)
+        br_buf_printf(&readme, "  none: no recording involves these numbers\n");
+    br_buf_printf(&audit, "seq,time,type,actor,action,target,source,outcome,detail\r\n");
+    {
+        struct audit_match a = { &s, &audit };
+        br_ledger_each(env->st, 0, audit_row, &a);
+    }
+    tar_file(out, "README.txt", readme.data, readme.len, now);
+    tar_file(out, "recordings.csv", meta.data, meta.len, now);
+    tar_file(out, "audit.csv", audit.data, audit.len, now);
+    {
+        static const uint8_t end[1024];
+        br_buf_append(out, end, sizeof end);
+    }
+    br_buf_printf(err, "subject export: %zu recording(s)\n", s.n);
+    br_buf_free(&meta);
+    br_buf_free(&audit);
+    br_buf_free(&readme);
+    free(s.ids);
+    return out->failed ? 1 : 0;
+}
+
+static int subject_erase(const br_cmd_env_t *env, int argc, char **argv, br_buf_t *out,
+                         br_buf_t *err)
+{
+    struct idset s = { 0 };
+    const char *reason = NULL;
+    int64_t now = br_now_us();
+    int failed = 0;
+
+    for (int i = 1; i + 1 < argc; i++)
+        if (strcmp(argv[i], "--reason") == 0)
+            reason = argv[i + 1];
+    if (!reason || !reason[0]) {
+        br_buf_printf(err, "usage: subject erase --number N [--number M ...] --reason TEXT\n");
+        return 2;
+    }
+    if (collect(env, argc, argv, &s, err) < 0) {
+        free(s.ids);
+        return 1;
+    }
+    for (size_t i = 0; i < s.n; i++) {
+        br_rec_meta_t m;
+        char why[200], until[32];
+        int rc;
+        if (br_store_read_meta(env->st, s.ids[i], &m) < 0)
+            continue;
+        if (m.state == BR_REC_ERASED) {
+            br_buf_printf(out, "%s\talready erased\n", m.id);
+        } else if (br_store_held(env->st, m.id, why, sizeof why)) {
+            br_buf_printf(out, "%s\tkept: legal hold (%s)\n", m.id, why);
+        } else if (m.basis == BR_BASIS_LEGAL_OBLIGATION && m.retain_until_us > now) {
+            br_format_time(m.retain_until_us, until, sizeof until);
+            br_buf_printf(out, "%s\tkept: legal obligation (Art. 17(3)(b)) until %s\n", m.id, until);
+        } else if ((rc = br_store_erase(env->st, m.id, env->actor, env->source, reason)) == 0) {
+            br_buf_printf(out, "%s\terased\n", m.id);
+        } else {
+            br_buf_printf(out, "%s\tFAILED: %s\n", m.id, br_strerror(rc));
+            failed++;
+        }
+    }
+    if (s.n == 0)
+        br_buf_printf(out, "no recording involves these numbers\n");
+    free(s.ids);
+    return failed ? 1 : 0;
+}
+
+int br_cmd_subject(const br_cmd_env_t *env, int argc, char **argv, br_buf_t *out, br_buf_t *err)
+{
+    if (argc >= 2 && strcmp(argv[1], "export") == 0)
+        return subject_export(env, argc, argv, out, err);
+    if (argc >= 2 && strcmp(argv[1], "erase") == 0)
+        return subject_erase(env, argc, argv, out, err);
+    br_buf_printf(err, "usage: subject export --number N [--number M ...] OUT.tar\n"
+                       "       subject erase --number N [--number M ...] --reason TEXT\n");
+    return 2;
+}
