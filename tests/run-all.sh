@@ -30,6 +30,7 @@ fi
 # ---- unit and end-to-end tests ----------------------------------------------
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$top/tests/lsan.supp:print_suppressions=0}
 make -j"$jobs" check >"$log/check.log" 2>&1
 check_rc=$?
 grep -E '^(PASS|FAIL|XFAIL|XPASS|SKIP|ERROR):' "$log/check.log" | grep -v '^PASS' || true

@@ -93,7 +93,17 @@ void br_stream_packet(br_stream_t *s, const uint8_t *pkt, size_t len, const stru
         /* Latch on the first source (the forking phone); the SDP answer's
          * address is where CUCM says media comes from, but NAT and gateways
          * make the first packet the better witness. */
+        if (!s->latched && s->avoid_old && same_source(&s->old_source, from)) {
+            s->dropped++; /* the old source trailing after the move */
+            return;
+        }
         if (!s->latched) {
+            if (s->avoid_old && s->seq.initialised) { /* a new source: a new sequence */
+                s->prior_lost += br_rtp_seq_lost(&s->seq);
+                s->prior_duplicates += s->seq.duplicates;
+                memset(&s->seq, 0, sizeof s->seq);
+            }
+            s->avoid_old = 0;
             memset(&s->source, 0, sizeof s->source);
             memcpy(&s->source, from,
                    from->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
@@ -104,6 +114,14 @@ void br_stream_packet(br_stream_t *s, const uint8_t *pkt, size_t len, const stru
             return;
         }
     }
+    /* Each SSRC has its own sequence numbers (a transfer or a re-INVITE
+     * starts a new one): keep what the old one lost, count the new afresh. */
+    if (s->seq.initialised && h.ssrc != s->ssrc) {
+        s->prior_lost += br_rtp_seq_lost(&s->seq);
+        s->prior_duplicates += s->seq.duplicates;
+        memset(&s->seq, 0, sizeof s->seq);
+    }
+    s->ssrc = h.ssrc;
     /* Events, comfort noise and audio share one sequence space (RFC 4733
      * §2.1), so every packet of the source counts towards loss. */
     br_rtp_seq_update(&s->seq, h.seq, &dup);
@@ -229,6 +247,15 @@ int br_stream_set_pt(br_stream_t *s, uint8_t pt)
     if (s->mix)
         br_mix_set_silence(s->mix, s->channel, br_codec_silence(br_codec_store_pt(pt)));
     return 0;
+}
+
+void br_stream_relatch(br_stream_t *s)
+{
+    if (s->latched) {
+        s->old_source = s->source;
+        s->avoid_old = 1;
+    }
+    s->latched = 0;
 }
 
 void br_stream_attach(br_stream_t *s, br_mix_t *mix, int64_t t0_mono_us, uint32_t rate)

@@ -42,7 +42,12 @@ struct br_stream {
     br_rx_codec_t *codec;   /* for pt */
     struct sockaddr_storage source; /* latched on the first valid packet */
     int latched;
-    br_rtp_seq_t seq;
+    int avoid_old;          /* relatching: ignore the previous source */
+    struct sockaddr_storage old_source;
+    uint32_t ssrc;          /* of the sequence being counted */
+    br_rtp_seq_t seq;       /* per SSRC: a new source starts a new sequence */
+    uint64_t prior_lost;    /* losses and duplicates of earlier SSRCs */
+    uint64_t prior_duplicates;
     uint64_t packets;       /* accepted audio packets */
     uint64_t dropped;       /* malformed, other payload type, other source, undecodable */
     uint64_t dtmf_packets;
@@ -64,6 +69,8 @@ int br_stream_open(br_stream_t *s, uv_loop_t *loop, const char *addr, uint16_t p
 void br_stream_offer(br_stream_t *s, const uint8_t *pts, int n, uint8_t dtmf_pt);
 /* The answer's payload type: from now on only it is audio. */
 int br_stream_set_pt(br_stream_t *s, uint8_t pt);
+/* The media moved (re-INVITE): latch on the next packet from a new source. */
+void br_stream_relatch(br_stream_t *s);
 /* Starts feeding the timeline (packets before this are counted, not kept). */
 void br_stream_attach(br_stream_t *s, br_mix_t *mix, int64_t t0_mono_us, uint32_t rate);
 void br_stream_close(br_stream_t *s, br_stream_close_cb cb, void *ctx);

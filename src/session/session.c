@@ -234,8 +234,9 @@ static void collect_leg_stats(br_call_t *c, br_leg_t *leg)
     const br_stream_t *st = &leg->stream;
 
     p->packets = st->packets;
-    p->lost = br_rtp_seq_lost(&st->seq);
-    p->dropped = st->dropped + st->seq.duplicates + c->mix.ch[leg->channel].late_samples / 160;
+    p->lost = st->prior_lost + br_rtp_seq_lost(&st->seq);
+    p->dropped = st->dropped + st->prior_duplicates + st->seq.duplicates +
+                 c->mix.ch[leg->channel].late_samples / 160;
     if (st->pt != BR_PT_NONE)
         p->payload_type = st->pt;
 }
@@ -262,11 +263,14 @@ static int live_legs(const br_call_t *c)
     return n;
 }
 
+/* The tick that expires old entries stops while no call is up, so the
+ * window is checked here too. */
 static struct recent *find_recent(br_sessions_t *s, const char *refci, const char *cluster)
 {
+    int64_t oldest = mono_us() - (int64_t)s->cfg->stitch_window_s * 1000000;
     for (struct recent *r = s->recent; r; r = r->next)
         if (strcmp(r->refci, refci) == 0 && strcmp(r->cluster, cluster) == 0)
-            return r;
+            return r->ended_us >= oldest ? r : NULL;
     return NULL;
 }
 
@@ -439,7 +443,8 @@ static void link_peer(br_call_t *c)
         return;
     }
     for (struct recent *r = s->recent; r; r = r->next)
-        if (strcmp(r->refci, c->meta.far.refci) == 0 && strcmp(r->far_refci, c->meta.near.refci) == 0) {
+        if (strcmp(r->refci, c->meta.far.refci) == 0 && strcmp(r->far_refci, c->meta.near.refci) == 0 &&
+            mono_us() - r->ended_us <= (int64_t)s->cfg->stitch_window_s * 1000000) {
             br_strlcpy(c->meta.peer_call_id, r->call_id, sizeof c->meta.peer_call_id);
             s->stats->linked++;
             return;
@@ -929,8 +934,9 @@ void br_session_leg_answer(br_leg_t *leg, const br_sdp_media_t *remote)
         ev.at_ms = (uint32_t)(timeline_pos(c, mono_us()) * 1000 / RATE);
         snprintf(ev.addr, sizeof ev.addr, "%.48s:%u", remote->addr, remote->port);
         br_meta_add_event(&c->meta, &ev);
-        /* The media now comes from elsewhere: latch anew on the next packet. */
-        leg->stream.latched = 0;
+        /* The media now comes from elsewhere: latch anew on the next packet
+         * that does not come from the old source (it may trail for a while). */
+        br_stream_relatch(&leg->stream);
         br_info("leg %s: media moved to %s:%u", leg->call_id, remote->addr, remote->port);
     }
     leg->have_remote = 1;
@@ -952,18 +958,21 @@ void br_session_leg_update(br_leg_t *leg, const br_cucm_from_t *f)
 {
     br_call_t *c = leg->call;
     br_rec_event_t ev = { .kind = BR_EVENT_FAR_CHANGED, .channel = (uint8_t)leg->channel };
+    const char *cur_addr = c->meta.far.addr, *cur_dev = c->meta.far.device, *cur_refci = c->meta.far.refci;
 
-    if (strcmp(f->far_addr, c->meta.far.addr) == 0 && strcmp(f->far_device, c->meta.far.device) == 0 &&
-        strcmp(f->far_refci, c->meta.far.refci) == 0)
-        return; /* a refresh, nothing changed */
-    /* Only the other leg's UPDATE for the same change would duplicate the
-     * entry: compare with the last event. */
-    if (c->meta.nevents) {
-        const br_rec_event_t *last = &c->meta.events[c->meta.nevents - 1];
-        if (last->kind == BR_EVENT_FAR_CHANGED && strcmp(last->addr, f->far_addr) == 0 &&
-            strcmp(last->device, f->far_device) == 0 && strcmp(last->refci, f->far_refci) == 0)
-            return;
-    }
+    /* The far end now is the last change's, or the original one (which the
+     * metadata keeps as it was). Both legs send the same UPDATE: the second
+     * finds nothing new. */
+    for (uint32_t i = c->meta.nevents; i-- > 0;)
+        if (c->meta.events[i].kind == BR_EVENT_FAR_CHANGED) {
+            cur_addr = c->meta.events[i].addr;
+            cur_dev = c->meta.events[i].device;
+            cur_refci = c->meta.events[i].refci;
+            break;
+        }
+    if (strncmp(f->far_addr, cur_addr, sizeof ev.addr - 1) == 0 &&
+        strncmp(f->far_device, cur_dev, sizeof ev.device - 1) == 0 && strcmp(f->far_refci, cur_refci) == 0)
+        return; /* a refresh, or the other leg's copy of the same change */
     ev.at_ms = c->recording ? (uint32_t)(timeline_pos(c, mono_us()) * 1000 / RATE) : 0;
     br_strlcpy(ev.refci, f->far_refci, sizeof ev.refci);
     br_strlcpy(ev.device, f->far_device, sizeof ev.device);

@@ -103,11 +103,57 @@ static const char *mode_name(sdp_mode_t m)
     }
 }
 
+/* "4000" or "4000/2": digits, optionally a slash and more digits. */
+static int port_spec(const char *t, size_t n)
+{
+    size_t i = 0, slashes = 0;
+    for (; i < n; i++) {
+        if (t[i] == '/' && i > 0 && i + 1 < n && !slashes++)
+            continue;
+        if (!isdigit((unsigned char)t[i]))
+            return 0;
+    }
+    return n > 0;
+}
+
 /* Debian 12's sofia-sip (1.12.11) loops for ever, allocating, on an m= line
  * whose transport is not RTP and whose format list holds a character that
  * cannot start a token ("m=audio 1 X :"); newer sofia-sip checks for it.
  * We accept only m= lines of the RTP profiles with plain token formats,
  * which is all a recording leg ever carries. */
+/* "RTP/AVP", "RTP/SAVPF", "UDP/TLS/RTP/SAVP": alphanumeric words joined by
+ * single slashes, one of them RTP. */
+static int rtp_profile(const char *t, size_t n)
+{
+    int rtp = 0;
+    size_t i = 0;
+    while (i < n) {
+        size_t w = i;
+        while (w < n && isalnum((unsigned char)t[w]))
+            w++;
+        if (w == i)
+            return 0;
+        rtp |= w - i == 3 && memcmp(t + i, "RTP", 3) == 0;
+        if (w < n && (t[w] != '/' || w + 1 == n))
+            return 0;
+        i = w + 1;
+    }
+    return rtp;
+}
+
+static int all_of(const char *t, size_t n, const char *extra)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)t[i]) && !strchr(extra, t[i]))
+            return 0;
+    return 1;
+}
+
+/* Debian 12's sofia-sip (1.12.11) loops for ever, allocating, on some
+ * malformed m= lines ("m=audio 1 X :", "m=audio 0C RTP//AVP 0"); newer
+ * sofia-sip checks. We accept only m= lines of the form media, port[/n],
+ * an RTP profile and plain token formats, which is all a recording leg
+ * ever carries, and refuse the body before sofia sees it. */
 static int media_lines_sane(const char *body, size_t len)
 {
     size_t i = 0;
@@ -124,15 +170,15 @@ static int media_lines_sane(const char *body, size_t len)
             p += 2;
             while (p < body + end) {
                 const char *t = p;
+                size_t n;
                 while (p < body + end && *p != ' ' && *p != '\t')
                     p++;
-                if (p > t) {
-                    if (tok == 2 && !memmem(t, (size_t)(p - t), "RTP/", 4))
+                n = (size_t)(p - t);
+                if (n) {
+                    if ((tok == 0 && !all_of(t, n, "")) ||
+                        (tok == 1 && !port_spec(t, n)) ||
+                        (tok == 2 && !rtp_profile(t, n)) || (tok >= 3 && !all_of(t, n, "._-")))
                         return 0;
-                    if (tok >= 3)
-                        for (const char *c = t; c < p; c++)
-                            if (!isalnum((unsigned char)*c) && !strchr("._-", *c))
-                                return 0;
                     tok++;
                 }
                 while (p < body + end && (*p == ' ' || *p == '\t'))

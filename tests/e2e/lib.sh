@@ -644,7 +644,7 @@ sip_raw_send() {
     : >"$reply"
     exec {fd}<>"/dev/$proto/127.0.0.1/$E2E_SIP_PORT" || return 1
     # One write(2), so a UDP datagram carries the whole file (cat writes in 128 KiB blocks).
-    cat "$file" >&"$fd" 2>/dev/null
+    { cat "$file" >&"$fd"; } 2>/dev/null
     status=$?
     # Whatever comes back for WAIT_S seconds, or until the daemon closes the TCP connection.
     timeout "$wait_s" cat <&"$fd" >"$reply" 2>/dev/null
@@ -903,6 +903,7 @@ make_rtp_pcap() {
         printf -v lead '\\x80\\x%02x' $((pt | (i == 0 ? 128 : 0)))
         off=$((i * 160 % nbytes))
         rec="$ts_s$ts_us\xd6\x00\x00\x00\xd6\x00\x00\x00$fixed$lead$seq$rts$ssrc_b${esc:off*4:640}"
+        # shellcheck disable=SC2059 # the format is the record, written as \xHH escapes
         printf "$rec" >>"$out" || return 1
     done
 }
@@ -914,4 +915,14 @@ config_add() {
     local tmp=$E2E_CONFIG.tmp
     awk -v x="$1" '/^<\/bibrec>/ { print "  " x } { print }' "$E2E_CONFIG" >"$tmp" &&
         mv "$tmp" "$E2E_CONFIG"
+}
+
+# daemon_log_clean: succeeds when the daemon's log (its stderr included) holds no report of
+# AddressSanitizer, LeakSanitizer or UndefinedBehaviorSanitizer (a --enable-sanitizers build);
+# otherwise shows the report's first lines as diagnostics.
+daemon_log_clean() {
+    local pat='ERROR: (Address|Leak)Sanitizer|runtime error:|SUMMARY: (Address|Leak|UndefinedBehavior)Sanitizer'
+    grep -Eq "$pat" "$E2E_DAEMON_LOG" 2>/dev/null || return 0
+    diag "$(grep -E -m 5 -A 8 "$pat" "$E2E_DAEMON_LOG")"
+    return 1
 }
