@@ -21,7 +21,7 @@ E2E_CONFIG_EXTRA='  <controller name="Example AG" contact="privacy@example.com"/
            retention-days="90" notice="tone" purpose="to record orders on request">
     <match dn="4050"/></profile>'
 write_config
-plan 14
+plan 15
 start_daemon || bail_out "bibrecd did not start"
 
 cucm_call refci=28400010 near_dn=7777 duration=1000
@@ -66,6 +66,10 @@ bibrec_cli audit export >"$E2E_DIR/out/audit.csv" 2>&1
 grep -q ",erased,$(id -un),erase,$id1,.*,ok,customer asked" "$E2E_DIR/out/audit.csv"
 ok $? "the erasure is in the ledger with who and why" || diag_file "$E2E_DIR/out/audit.csv"
 
+grep -q ",audit,bibrecd,config-loaded,-,$E2E_CONFIG,ok,sha256=$(sha256sum "$E2E_CONFIG" | cut -d' ' -f1) profiles=2" \
+    "$E2E_DIR/out/audit.csv"
+ok $? "the configuration (the policy) that runs is in the audit trail by its SHA-256" ||
+    diag_file "$E2E_DIR/out/audit.csv"
 bibrec_cli policy >"$E2E_DIR/out/policy.md" 2>&1 &&
     grep -q '^## Recording profile "sales"' "$E2E_DIR/out/policy.md" &&
     grep -q "Art. 6(1)(b) GDPR (contract)" "$E2E_DIR/out/policy.md"
