@@ -196,26 +196,30 @@ out:
     return rc;
 }
 
-void br_ledger_committed(br_store_t *st)
+int br_ledger_write(br_store_t *st, leveldb_writebatch_t *batch, br_ledger_entry_t *e,
+                    br_ledger_before_write_cb cb, void *ctx)
 {
-    st->ledger_size++;
-}
-
-int br_ledger_append(br_store_t *st, br_ledger_entry_t *e)
-{
-    leveldb_writebatch_t *batch = leveldb_writebatch_create();
     char *err = NULL;
     int rc;
 
     pthread_mutex_lock(&st->ledger_lock);
     rc = br_ledger_add_to_batch(st, batch, e);
+    if (rc == 0 && cb)
+        cb(batch, e, ctx);
     if (rc == 0) {
         leveldb_write(st->db, st->wopts_sync, batch, &err);
         rc = br_store_map_error(err);
     }
     if (rc == 0)
-        br_ledger_committed(st);
+        st->ledger_size++;
     pthread_mutex_unlock(&st->ledger_lock);
+    return rc;
+}
+
+int br_ledger_append(br_store_t *st, br_ledger_entry_t *e)
+{
+    leveldb_writebatch_t *batch = leveldb_writebatch_create();
+    int rc = br_ledger_write(st, batch, e, NULL, NULL);
     leveldb_writebatch_destroy(batch);
     return rc;
 }

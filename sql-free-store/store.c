@@ -506,13 +506,23 @@ static void add_expiry(leveldb_writebatch_t *batch, const char *id, const br_rec
     leveldb_writebatch_put(batch, key, rec_key(key, id, "exp"), (const char *)val, sizeof val);
 }
 
+/* Where a recording's sealing is in the ledger, for proofs (ledger.c). */
+static void note_ledger_position(leveldb_writebatch_t *batch, const br_ledger_entry_t *e, void *ctx)
+{
+    char key[KEY_MAX];
+    uint8_t seq[8];
+    for (int i = 0; i < 8; i++)
+        seq[i] = (uint8_t)(e->seq >> (8 * i));
+    leveldb_writebatch_put(batch, key, rec_key(key, ctx, "ledger"), (const char *)seq, 8);
+}
+
 static int write_seal(br_store_t *st, const char *id, uint32_t segments,
                       const uint8_t link[BR_HASH_LEN], const char *actor, uint8_t state,
                       const br_rec_meta_t *m)
 {
     leveldb_writebatch_t *batch;
     br_ledger_entry_t e;
-    char key[KEY_MAX], *err = NULL;
+    char key[KEY_MAX];
     size_t klen, vlen;
     char *meta;
     br_buf_t b;
@@ -546,20 +556,7 @@ static int write_seal(br_store_t *st, const char *id, uint32_t segments,
     leveldb_writebatch_put(batch, key, klen, (const char *)b.data, b.len);
     add_expiry(batch, id, m);
     index_batch(st, batch, m, 0);
-    pthread_mutex_lock(&st->ledger_lock);
-    rc = br_ledger_add_to_batch(st, batch, &e);
-    if (rc == 0) {
-        /* Where the sealing is in the ledger, for proofs (ledger.c). */
-        uint8_t seq[8];
-        for (int i = 0; i < 8; i++)
-            seq[i] = (uint8_t)(e.seq >> (8 * i));
-        leveldb_writebatch_put(batch, key, rec_key(key, id, "ledger"), (const char *)seq, 8);
-        leveldb_write(st->db, st->wopts_sync, batch, &err);
-        rc = br_store_map_error(err);
-        if (rc == 0)
-            br_ledger_committed(st);
-    }
-    pthread_mutex_unlock(&st->ledger_lock);
+    rc = br_ledger_write(st, batch, &e, note_ledger_position, (void *)id);
     leveldb_writebatch_destroy(batch);
     br_buf_free(&b);
     return rc;
@@ -1212,7 +1209,7 @@ int br_store_erase(br_store_t *st, const char *id, const char *actor, const char
 {
     leveldb_writebatch_t *batch;
     br_ledger_entry_t e;
-    char key[KEY_MAX], *err = NULL, *v;
+    char key[KEY_MAX], *v;
     size_t vlen;
     br_buf_t marker;
     int rc;
@@ -1259,15 +1256,7 @@ int br_store_erase(br_store_t *st, const char *id, const char *actor, const char
     br_strlcpy(e.target, id, sizeof e.target);
     br_strlcpy(e.source, source ? source : "-", sizeof e.source);
     br_strlcpy(e.detail, reason, sizeof e.detail);
-    pthread_mutex_lock(&st->ledger_lock);
-    rc = br_ledger_add_to_batch(st, batch, &e);
-    if (rc == 0) {
-        leveldb_write(st->db, st->wopts_sync, batch, &err);
-        rc = br_store_map_error(err);
-        if (rc == 0)
-            br_ledger_committed(st);
-    }
-    pthread_mutex_unlock(&st->ledger_lock);
+    rc = br_ledger_write(st, batch, &e, NULL, NULL);
     leveldb_writebatch_destroy(batch);
     br_buf_free(&marker);
     return rc;

@@ -46,10 +46,14 @@ int br_store_iter_done(leveldb_iterator_t *it, int rc);
 /* A malloc'd value (free with leveldb_free), or NULL with *rc = -ENOENT. */
 char *br_store_get(br_store_t *st, const char *key, size_t klen, size_t *vlen, int *rc);
 
-/* Ledger internals used when sealing: adds the entry and its Merkle nodes
- * to batch; after the batch is written, br_ledger_committed() advances. */
+/* Adds the entry and its Merkle nodes to batch (ledger lock held). */
 int br_ledger_add_to_batch(br_store_t *st, leveldb_writebatch_t *batch, br_ledger_entry_t *e);
-void br_ledger_committed(br_store_t *st);
+/* Writes batch, synced, with the ledger entry e in it, so that what the
+ * batch does and its record in the ledger land together. cb (may be NULL)
+ * adds to the batch once e->seq is known. */
+typedef void (*br_ledger_before_write_cb)(leveldb_writebatch_t *b, const br_ledger_entry_t *e, void *ctx);
+int br_ledger_write(br_store_t *st, leveldb_writebatch_t *batch, br_ledger_entry_t *e,
+                    br_ledger_before_write_cb cb, void *ctx);
 int br_ledger_open(br_store_t *st);
 
 #endif

@@ -120,6 +120,22 @@ int br_buf_put_str(br_buf_t *b, const char *s)
     return br_buf_append(b, s ? s : "", n);
 }
 
+int br_buf_csv_field(br_buf_t *b, const char *s, int last)
+{
+    if (strpbrk(s, ",\"\r\n")) {
+        br_buf_put_u8(b, '"');
+        for (; *s; s++) {
+            if (*s == '"')
+                br_buf_put_u8(b, '"');
+            br_buf_put_u8(b, (uint8_t)*s);
+        }
+        br_buf_put_u8(b, '"');
+    } else {
+        br_buf_append(b, s, strlen(s));
+    }
+    return br_buf_append(b, last ? "\r\n" : ",", last ? 2 : 1);
+}
+
 uint8_t *br_buf_take(br_buf_t *b, size_t *len)
 {
     uint8_t *p = b->data;

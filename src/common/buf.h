@@ -28,6 +28,9 @@ int br_buf_put_u32le(br_buf_t *b, uint32_t v);
 int br_buf_put_u64le(br_buf_t *b, uint64_t v);
 /* Length-prefixed (u32le) byte string; a NULL string is stored as length 0. */
 int br_buf_put_str(br_buf_t *b, const char *s);
+/* Appends s as one RFC 4180 field (quoted when it holds a comma, quote or
+ * line break), then a comma, or CRLF when it is the last of its row. */
+int br_buf_csv_field(br_buf_t *b, const char *s, int last);
 /* Takes ownership of the content; the buffer is left empty. */
 uint8_t *br_buf_take(br_buf_t *b, size_t *len);
 

@@ -465,22 +465,6 @@ static int parse_time(const char *s, int64_t *us)
     return 0;
 }
 
-/* RFC 4180: quote a field when it holds a comma, quote or line break. */
-static void csv_field(br_buf_t *out, const char *s, int last)
-{
-    if (strpbrk(s, ",\"\r\n")) {
-        br_buf_put_u8(out, '"');
-        for (; *s; s++) {
-            if (*s == '"')
-                br_buf_put_u8(out, '"');
-            br_buf_put_u8(out, (uint8_t)*s);
-        }
-        br_buf_put_u8(out, '"');
-    } else {
-        br_buf_append(out, s, strlen(s));
-    }
-    br_buf_append(out, last ? "\r\n" : ",", last ? 2 : 1);
-}
 
 struct audit_ctx {
     br_buf_t *out;
@@ -497,15 +481,15 @@ static int audit_row(const br_ledger_entry_t *e, void *ctx)
         return 0;
     snprintf(seq, sizeof seq, "%" PRIu64, e->seq);
     br_format_time(e->time_us, when, sizeof when);
-    csv_field(a->out, seq, 0);
-    csv_field(a->out, when, 0);
-    csv_field(a->out, br_ledger_type_name(e->type), 0);
-    csv_field(a->out, e->actor, 0);
-    csv_field(a->out, e->action, 0);
-    csv_field(a->out, e->target, 0);
-    csv_field(a->out, e->source, 0);
-    csv_field(a->out, br_outcome_name(e->outcome), 0);
-    csv_field(a->out, e->detail, 1);
+    br_buf_csv_field(a->out, seq, 0);
+    br_buf_csv_field(a->out, when, 0);
+    br_buf_csv_field(a->out, br_ledger_type_name(e->type), 0);
+    br_buf_csv_field(a->out, e->actor, 0);
+    br_buf_csv_field(a->out, e->action, 0);
+    br_buf_csv_field(a->out, e->target, 0);
+    br_buf_csv_field(a->out, e->source, 0);
+    br_buf_csv_field(a->out, br_outcome_name(e->outcome), 0);
+    br_buf_csv_field(a->out, e->detail, 1);
     a->rows++;
     return 0;
 }

@@ -68,21 +68,6 @@ static int collect(const br_cmd_env_t *env, int argc, char **argv, struct idset 
     return rc;
 }
 
-static void csv(br_buf_t *out, const char *s, int last)
-{
-    if (strpbrk(s, ",\"\r\n")) {
-        br_buf_put_u8(out, '"');
-        for (; *s; s++) {
-            if (*s == '"')
-                br_buf_put_u8(out, '"');
-            br_buf_put_u8(out, (uint8_t)*s);
-        }
-        br_buf_put_u8(out, '"');
-    } else {
-        br_buf_append(out, s, strlen(s));
-    }
-    br_buf_append(out, last ? "\r\n" : ",", last ? 2 : 1);
-}
 
 static void fmt_time(int64_t us, char *out, size_t n)
 {
@@ -100,21 +85,21 @@ static void meta_row(br_buf_t *out, const br_rec_meta_t *m)
     fmt_time(m->retain_until_us, retain, sizeof retain);
     snprintf(dur, sizeof dur, "%.2f", br_meta_duration_ms(m) / 1000.0);
     br_meta_flags_str(m->flags, flags, sizeof flags);
-    csv(out, m->id, 0);
-    csv(out, m->call_id[0] ? m->call_id : m->id, 0);
-    csv(out, start, 0);
-    csv(out, end, 0);
-    csv(out, dur, 0);
-    csv(out, m->near.addr, 0);
-    csv(out, m->near.device, 0);
-    csv(out, m->far.addr, 0);
-    csv(out, m->far.device, 0);
-    csv(out, m->profile, 0);
-    csv(out, br_basis_name(m->basis), 0);
-    csv(out, br_mode_name(m->mode), 0);
-    csv(out, retain, 0);
-    csv(out, flags, 0);
-    csv(out, br_rec_state_name(m->state), 1);
+    br_buf_csv_field(out, m->id, 0);
+    br_buf_csv_field(out, m->call_id[0] ? m->call_id : m->id, 0);
+    br_buf_csv_field(out, start, 0);
+    br_buf_csv_field(out, end, 0);
+    br_buf_csv_field(out, dur, 0);
+    br_buf_csv_field(out, m->near.addr, 0);
+    br_buf_csv_field(out, m->near.device, 0);
+    br_buf_csv_field(out, m->far.addr, 0);
+    br_buf_csv_field(out, m->far.device, 0);
+    br_buf_csv_field(out, m->profile, 0);
+    br_buf_csv_field(out, br_basis_name(m->basis), 0);
+    br_buf_csv_field(out, br_mode_name(m->mode), 0);
+    br_buf_csv_field(out, retain, 0);
+    br_buf_csv_field(out, flags, 0);
+    br_buf_csv_field(out, br_rec_state_name(m->state), 1);
 }
 
 #define META_HEADER                                                                            \
@@ -235,15 +220,15 @@ static int audit_row(const br_ledger_entry_t *e, void *ctx)
         return 0;
     snprintf(seq, sizeof seq, "%" PRIu64, e->seq);
     br_format_time(e->time_us, when, sizeof when);
-    csv(a->out, seq, 0);
-    csv(a->out, when, 0);
-    csv(a->out, br_ledger_type_name(e->type), 0);
-    csv(a->out, e->actor, 0);
-    csv(a->out, e->action, 0);
-    csv(a->out, e->target, 0);
-    csv(a->out, e->source, 0);
-    csv(a->out, br_outcome_name(e->outcome), 0);
-    csv(a->out, e->detail, 1);
+    br_buf_csv_field(a->out, seq, 0);
+    br_buf_csv_field(a->out, when, 0);
+    br_buf_csv_field(a->out, br_ledger_type_name(e->type), 0);
+    br_buf_csv_field(a->out, e->actor, 0);
+    br_buf_csv_field(a->out, e->action, 0);
+    br_buf_csv_field(a->out, e->target, 0);
+    br_buf_csv_field(a->out, e->source, 0);
+    br_buf_csv_field(a->out, br_outcome_name(e->outcome), 0);
+    br_buf_csv_field(a->out, e->detail, 1);
     return 0;
 }
 
