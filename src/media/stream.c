@@ -100,6 +100,7 @@ void br_stream_packet(br_stream_t *s, const uint8_t *pkt, size_t len, const stru
         if (!s->latched) {
             if (s->avoid_old && s->seq.initialised) { /* a new source: a new sequence */
                 s->prior_lost += br_rtp_seq_lost(&s->seq);
+                s->prior_received += s->seq.received;
                 s->prior_duplicates += s->seq.duplicates;
                 memset(&s->seq, 0, sizeof s->seq);
             }
@@ -118,6 +119,7 @@ void br_stream_packet(br_stream_t *s, const uint8_t *pkt, size_t len, const stru
      * starts a new one): keep what the old one lost, count the new afresh. */
     if (s->seq.initialised && h.ssrc != s->ssrc) {
         s->prior_lost += br_rtp_seq_lost(&s->seq);
+        s->prior_received += s->seq.received;
         s->prior_duplicates += s->seq.duplicates;
         memset(&s->seq, 0, sizeof s->seq);
     }

@@ -46,7 +46,8 @@ struct br_stream {
     struct sockaddr_storage old_source;
     uint32_t ssrc;          /* of the sequence being counted */
     br_rtp_seq_t seq;       /* per SSRC: a new source starts a new sequence */
-    uint64_t prior_lost;    /* losses and duplicates of earlier SSRCs */
+    uint64_t prior_lost;    /* what earlier SSRCs received, lost and duplicated */
+    uint64_t prior_received;
     uint64_t prior_duplicates;
     uint64_t packets;       /* accepted audio packets */
     uint64_t dropped;       /* malformed, other payload type, other source, undecodable */
