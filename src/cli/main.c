@@ -48,11 +48,11 @@ static void usage(FILE *f)
                "                        CUCM guide and AXL requests made from this configuration;\n"
                "                        --send URL posts them (bibrec cucm-profile --help)\n"
                "auditing:\n"
-               "  verify [ID] [--pubkey FILE] [--since CHECKPOINT|FILE] [--store DIR]\n"
+               "  verify [ID] [--public-key FILE] [--since CHECKPOINT|FILE] [--store DIR]\n"
                "                        chains, ledger and signed checkpoints; --since: the ledger\n"
                "                        only grew since that checkpoint; --store: a copy (backup)\n"
                "  prove ID              inclusion proof of a recording in the last signed checkpoint\n"
-               "  check-proof FILE --pubkey FILE   check a proof offline, without any store\n"
+               "  check-proof FILE --public-key FILE   check a proof offline, without any store\n"
                "  checkpoint            sign the ledger's head now\n"
                "  keys export-public    the checkpoint signing key's public half (PEM)\n"
                "  keys list | rotate | retire ID   master keys: rotate re-wraps every data key\n"
@@ -246,7 +246,8 @@ int main(int argc, char **argv)
     /* Files named on the command line are read here, so the daemon (another
      * user, another folder) gets their content. */
     for (int i = 1; i + 1 < cmd_argc; i++) {
-        const char *as = strcmp(cmd_argv[i], "--pubkey") == 0 ? "--pubkey-pem"
+        const char *as = strcmp(cmd_argv[i], "--pubkey") == 0 || strcmp(cmd_argv[i], "--public-key") == 0
+                             ? "--pubkey-pem"
                          : strcmp(cmd_argv[i], "--since") == 0 && access(cmd_argv[i + 1], R_OK) == 0
                              ? "--since"
                              : NULL;

@@ -36,6 +36,38 @@ static void vcb(const br_verify_result_t *r, void *ctx)
 static size_t audio_bytes;
 static int audio_ok;
 
+/* Replaces, copies or deletes stored values directly, as an attacker would. */
+static void raw(const char *op, const char *key, const char *key2)
+{
+    char path[300], *err = NULL, *v;
+    size_t vlen;
+    leveldb_options_t *o = leveldb_options_create();
+    leveldb_readoptions_t *ro = leveldb_readoptions_create();
+    leveldb_writeoptions_t *wo = leveldb_writeoptions_create();
+    leveldb_t *db;
+
+    snprintf(path, sizeof path, "%s/store/db", dir);
+    db = leveldb_open(o, path, &err);
+    if (strcmp(op, "delete") == 0) {
+        leveldb_delete(db, wo, key, strlen(key), &err);
+    } else if (strcmp(op, "swap") == 0) {
+        size_t v2len;
+        char *v2;
+        v = leveldb_get(db, ro, key, strlen(key), &vlen, &err);
+        v2 = leveldb_get(db, ro, key2, strlen(key2), &v2len, &err);
+        if (v && v2) {
+            leveldb_put(db, wo, key, strlen(key), v2, v2len, &err);
+            leveldb_put(db, wo, key2, strlen(key2), v, vlen, &err);
+        }
+        leveldb_free(v);
+        leveldb_free(v2);
+    }
+    leveldb_close(db);
+    leveldb_options_destroy(o);
+    leveldb_readoptions_destroy(ro);
+    leveldb_writeoptions_destroy(wo);
+}
+
 static int acb(const uint8_t *a, size_t n, void *ctx)
 {
     int seg = (int)(audio_bytes / 1600);
@@ -165,6 +197,29 @@ int main(void)
     br_store_close(st);
     tamper(segkey, 20);
 
+    /* The tamper suite: each change to the stored bytes is found and named. */
+    {
+        char k0[80], k1[80], k2[80];
+        snprintf(k0, sizeof k0, "rec/%s/seg/%08u", m.id, 0);
+        snprintf(k1, sizeof k1, "rec/%s/seg/%08u", m.id, 1);
+        snprintf(k2, sizeof k2, "rec/%s/seg/%08u", m.id, 2);
+
+        raw("swap", k0, k1);
+        br_store_open(&st, storepath, NULL);
+        memset(&v, 0, sizeof v);
+        ok(br_store_verify(st, m.id, vcb, &v) == 1 && v.bad == 0, "two segments swapped: caught at segment 0");
+        br_store_close(st);
+        raw("swap", k0, k1);
+
+        snprintf(segkey, sizeof segkey, "key/%s", m.id);
+        tamper(segkey, 30);
+        br_store_open(&st, storepath, &mk);
+        memset(&v, 0, sizeof v);
+        ok(br_store_verify(st, m.id, vcb, &v) == 1 && strcmp(v.id, m.id) == 0,
+           "a flipped byte in the wrapped key: caught when a master key is at hand");
+        br_store_close(st);
+        tamper(segkey, 30);
+    }
     /* A crash: a recording with segments but no seal is sealed as recovered. */
     br_store_open(&st, storepath, &mk);
     memset(&m, 0, sizeof m);
@@ -240,6 +295,36 @@ int main(void)
         is_int(erased, 0, "finds nothing left");
     }
 
+    /* A deleted segment and a truncated recording, on recordings of their own. */
+    {
+        br_rec_meta_t d1, d2;
+        br_rec_writer_t *w3;
+        char key[80];
+        br_store_close(st);
+        br_store_open(&st, storepath, &mk);
+        for (int k = 0; k < 2; k++) {
+            br_rec_meta_t *d = k ? &d2 : &d1;
+            memset(d, 0, sizeof *d);
+            d->sample_rate = 8000;
+            d->start_us = br_now_us();
+            br_rec_create(st, d, &w3);
+            for (int s = 0; s < 3; s++)
+                br_rec_write_segment(w3, audio, sizeof audio);
+            br_rec_seal(w3, d, BR_REC_SEALED);
+        }
+        br_store_close(st);
+        snprintf(key, sizeof key, "rec/%s/seg/%08u", d1.id, 1);
+        raw("delete", key, NULL);
+        snprintf(key, sizeof key, "rec/%s/seg/%08u", d2.id, 2);
+        raw("delete", key, NULL);
+        br_store_open(&st, storepath, NULL);
+        memset(&v, 0, sizeof v);
+        ok(br_store_verify(st, d1.id, vcb, &v) == 1 && v.bad == 1, "a deleted segment: caught at segment 1");
+        memset(&v, 0, sizeof v);
+        ok(br_store_verify(st, d2.id, vcb, &v) == 1 && v.bad == 2, "a truncated recording: caught (sealed with 3, 2 found)");
+        br_store_close(st);
+        br_store_open(&st, storepath, &mk); /* as the next section expects it */
+    }
     /* Wrong master key: wrapped keys are refused, not garbage-decrypted. */
     br_store_close(st);
     br_random_key(mk2.key, BR_KEY_LEN);
