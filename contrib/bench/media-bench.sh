@@ -50,7 +50,7 @@ while [ $# -gt 0 ]; do
     --rt) rt=(chrt -f 10); shift ;;
     --continue) keep_going=1; shift ;;
     --bye-delay) bye_delay=$2; shift 2 ;;
-    -h | --help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,/^set -u/p' "$0" | sed '$d'; exit 0 ;;
     [0-9]*) ns+=("$1"); shift ;;
     *) echo "media-bench.sh: unknown argument $1" >&2; exit 64 ;;
     esac
@@ -328,7 +328,7 @@ XML
     us_b=$(fcalc '%.2f' "1e6 * $B_cpu / ($pps * $B_win)")
     us_r=$(fcalc '%.2f' "1e6 * $R_cpu / ($pps_r * $R_win)")
     ratio=$(awk -v b="$us_b" -v r="$us_r" 'BEGIN { if (r > 0) printf "%.2f", b / r; else print "n/a" }')
-    rss_call=$(fcalc '%.1f' "($B_rss - $idle_rss) / $n")
+    rss_call=$(awk -v r="$B_rss" -v i="$idle_rss" -v u="${up:-0}" 'BEGIN { if (u > 0) printf "%.1f", (r - i) / u; else print "n/a" }')
     bpcm=$(awk -v b="$bytes" -v m="$calls_min" 'BEGIN { if (m > 0) printf "%.0f", b / m; else print "n/a" }')
     local verdict=pass why=""
     [ "${up:-0}" = "$n" ] && [ "${failed:-1}" = 0 ] || { verdict=FAIL; why+=" set-up failures"; }
@@ -355,7 +355,7 @@ XML
         echo "| CPU per packet | $us_b µs | $us_r µs |"
         echo "| ratio bibrecd / bare receiver | **$ratio** | 1 |"
         echo "| whole machine busy in the window | $B_busy % | $R_busy % |"
-        echo "| RSS idle / steady / per call | $idle_rss / $B_rss KiB / **$rss_call KiB** | $R_rss KiB |"
+        echo "| RSS idle / steady / per call set up | $idle_rss / $B_rss KiB / **$rss_call KiB** | $R_rss KiB |"
         echo "| bytes stored per call-minute (LevelDB folder) | **$bpcm** ($bytes bytes for $calls_min call-minutes) | |"
         echo "| sampled recordings with the right tones | $tones_ok of $tones_n | |"
         echo "| generator lag p99 | $lag99 ms | $rx_lag99 ms |"
@@ -373,10 +373,11 @@ XML
 run_rtpengine() {
     local n=$1 d=$2 b_cpm=$3 b_bpcm=$4 b_lost=$5 duration=$6 ppid lpid t0 i
     mkdir -p "$d/rtpe"
-    rtpengine --foreground --table=-1 --interface=127.0.0.1 --listen-ng=127.0.0.1:$NG_PORT \
+    # (from its own folder, so that a core file lands there)
+    (cd "$d/rtpe" && exec rtpengine --foreground --table=-1 --interface=127.0.0.1 --listen-ng=127.0.0.1:$NG_PORT \
         --port-min=$RTP_MIN --port-max=$RTP_TOP --recording-method=pcap --recording-dir="$d/rtpe" \
         --log-stderr --log-level=4 --delete-delay=0 --timeout=3600 --silent-timeout=3600 \
-        --final-timeout=0 >"$d/rtpengine.log" 2>&1 &
+        --final-timeout=0) >"$d/rtpengine.log" 2>&1 &
     ppid=$!
     pids+=("$ppid")
     for ((i = 0; i < 50; i++)); do
