@@ -7,6 +7,7 @@
 #include "stream.h"
 
 #include <errno.h>
+#include <sys/socket.h>
 #include <string.h>
 
 #include "common/log.h"
@@ -267,6 +268,23 @@ void br_stream_attach(br_stream_t *s, br_mix_t *mix, int64_t t0_mono_us, uint32_
     s->rate = rate;
     if (s->pt != BR_PT_NONE)
         br_mix_set_silence(mix, s->channel, br_codec_silence(br_codec_store_pt(s->pt)));
+}
+
+void br_stream_drain(br_stream_t *s, int64_t now_mono_us)
+{
+    uv_os_fd_t fd;
+
+    if (!s->open || uv_fileno((uv_handle_t *)&s->udp, &fd) != 0)
+        return;
+    /* Bounded: a flood must not keep us here. */
+    for (int i = 0; i < 256; i++) {
+        struct sockaddr_storage from;
+        socklen_t fromlen = sizeof from;
+        ssize_t n = recvfrom(fd, s->buf, sizeof s->buf, MSG_DONTWAIT, (struct sockaddr *)&from, &fromlen);
+        if (n <= 0)
+            break;
+        br_stream_packet(s, s->buf, (size_t)n, (struct sockaddr *)&from, now_mono_us);
+    }
 }
 
 static void closed_cb(uv_handle_t *h)
