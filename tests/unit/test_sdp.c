@@ -35,6 +35,10 @@ int main(void)
     is_int(br_sdp_parse("v=0\r\n m=audio 1 X :\r\n", 21, &m), -EPROTO, "also with leading whitespace");
     is_int(br_sdp_parse("v=0\r\nm=audio 4000 RTP/AVP 0 (\r\n", 31, &m), -EPROTO, "a format list with junk");
     is_int(br_sdp_parse("v=0\r\nm=audio\r\n", 14, &m), -EPROTO, "a truncated m= line");
+    is_int(br_sdp_parse("m=audio 1 RTP/\xa4\xa4" "AVP 0\r\n", 24, &m), -EPROTO,
+           "a profile with bytes outside a token (found by fuzzing: sofia-sip hangs)");
+    is_int(br_sdp_parse("m=audio 0C RTP//AVP 0\r\n", 23, &m), -EPROTO, "a port with a letter, an empty profile word");
+    is_int(br_sdp_parse("m=audio 4000/2 UDP/TLS/RTP/SAVPF 0\r\n", 36, &m), 0, "port/count and a long RTP profile pass");
     {
         const char *answer = "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n"
                              "m=audio 4000 RTP/AVP 8 101\r\na=rtpmap:101 telephone-event/8000\r\n"
