@@ -17,4 +17,7 @@ int br_cmd_search(const br_cmd_env_t *env, int argc, char **argv, br_buf_t *out,
 int br_cmd_hold(const br_cmd_env_t *env, int argc, char **argv, br_buf_t *out, br_buf_t *err);
 int br_cmd_subject(const br_cmd_env_t *env, int argc, char **argv, br_buf_t *out, br_buf_t *err);
 
+/* One ledger entry as a row of the audit CSV (audit export, subject export). */
+void br_cmd_audit_csv_row(br_buf_t *out, const br_ledger_entry_t *e);
+
 #endif

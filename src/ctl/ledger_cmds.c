@@ -472,24 +472,30 @@ struct audit_ctx {
     unsigned rows;
 };
 
+void br_cmd_audit_csv_row(br_buf_t *out, const br_ledger_entry_t *e)
+{
+    char seq[24], when[32];
+
+    snprintf(seq, sizeof seq, "%" PRIu64, e->seq);
+    br_format_time(e->time_us, when, sizeof when);
+    br_buf_csv_field(out, seq, 0);
+    br_buf_csv_field(out, when, 0);
+    br_buf_csv_field(out, br_ledger_type_name(e->type), 0);
+    br_buf_csv_field(out, e->actor, 0);
+    br_buf_csv_field(out, e->action, 0);
+    br_buf_csv_field(out, e->target, 0);
+    br_buf_csv_field(out, e->source, 0);
+    br_buf_csv_field(out, br_outcome_name(e->outcome), 0);
+    br_buf_csv_field(out, e->detail, 1);
+}
+
 static int audit_row(const br_ledger_entry_t *e, void *ctx)
 {
     struct audit_ctx *a = ctx;
-    char seq[24], when[32];
 
     if (e->time_us < a->from || e->time_us >= a->to)
         return 0;
-    snprintf(seq, sizeof seq, "%" PRIu64, e->seq);
-    br_format_time(e->time_us, when, sizeof when);
-    br_buf_csv_field(a->out, seq, 0);
-    br_buf_csv_field(a->out, when, 0);
-    br_buf_csv_field(a->out, br_ledger_type_name(e->type), 0);
-    br_buf_csv_field(a->out, e->actor, 0);
-    br_buf_csv_field(a->out, e->action, 0);
-    br_buf_csv_field(a->out, e->target, 0);
-    br_buf_csv_field(a->out, e->source, 0);
-    br_buf_csv_field(a->out, br_outcome_name(e->outcome), 0);
-    br_buf_csv_field(a->out, e->detail, 1);
+    br_cmd_audit_csv_row(a->out, e);
     a->rows++;
     return 0;
 }

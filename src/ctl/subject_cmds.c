@@ -212,23 +212,11 @@ struct audit_match {
 static int audit_row(const br_ledger_entry_t *e, void *ctx)
 {
     struct audit_match *a = ctx;
-    char seq[24], when[32];
     int hit = 0;
     for (size_t i = 0; i < a->ids->n && !hit; i++)
         hit = strstr(e->target, a->ids->ids[i]) != NULL;
-    if (!hit)
-        return 0;
-    snprintf(seq, sizeof seq, "%" PRIu64, e->seq);
-    br_format_time(e->time_us, when, sizeof when);
-    br_buf_csv_field(a->out, seq, 0);
-    br_buf_csv_field(a->out, when, 0);
-    br_buf_csv_field(a->out, br_ledger_type_name(e->type), 0);
-    br_buf_csv_field(a->out, e->actor, 0);
-    br_buf_csv_field(a->out, e->action, 0);
-    br_buf_csv_field(a->out, e->target, 0);
-    br_buf_csv_field(a->out, e->source, 0);
-    br_buf_csv_field(a->out, br_outcome_name(e->outcome), 0);
-    br_buf_csv_field(a->out, e->detail, 1);
+    if (hit)
+        br_cmd_audit_csv_row(a->out, e);
     return 0;
 }
 
