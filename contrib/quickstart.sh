@@ -8,7 +8,9 @@ set -eu
 cd "$(dirname "$0")/.."
 bash contrib/deps.sh
 [ -x configure ] || autoreconf -fi
-[ -f Makefile ] || ./configure
-make -j"$(nproc)"
-echo "bibrecd starting; in another terminal: ./bibrec list" >&2
-exec ./bibrecd "$@"
+# Built in build/ (not in place), so that tests/run-all.sh can build its own
+# sanitizer tree beside it.
+mkdir -p build
+(cd build && { [ -f Makefile ] || ../configure; } && make -j"$(nproc)")
+echo "bibrecd starting; in another terminal: ./build/bibrec list" >&2
+exec ./build/bibrecd "$@"
