@@ -15,7 +15,7 @@
 
 #include "common/buf.h"
 #include "common/util.h"
-#include "config/config.h"
+#include "config/settings.h"
 #include "crypto/crypto.h"
 #include "ctl/client.h"
 #include "ctl/commands.h"

@@ -5,7 +5,7 @@
  * one place. Entities are not expanded and nothing is fetched from the
  * network, so a configuration file cannot pull in other files.
  */
-#include "config.h"
+#include "settings.h"
 
 #include <errno.h>
 #include <libxml/parser.h>

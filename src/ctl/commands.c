@@ -11,7 +11,7 @@
 
 #include "common/util.h"
 #include "commands_int.h"
-#include "config/config.h"
+#include "config/settings.h"
 #include "media/codec.h"
 #include "media/wav.h"
 

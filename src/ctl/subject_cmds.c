@@ -15,7 +15,7 @@
 
 #include "commands_int.h"
 #include "common/util.h"
-#include "config/config.h"
+#include "config/settings.h"
 #include "media/codec.h"
 #include "media/wav.h"
 

@@ -9,7 +9,7 @@
 
 #include <stdio.h>
 
-#include "config/config.h"
+#include "config/settings.h"
 
 /* The environment variable the AXL password is read from. */
 #define BR_CUCM_PASSWORD_ENV "BIBREC_AXL_PASSWORD"

@@ -22,7 +22,7 @@
 
 #include <stddef.h>
 
-#include "config/config.h"
+#include "config/settings.h"
 
 #define BR_CUCM_AXL_VERSION "14.0"
 #define BR_CUCM_AXL_NS "http://www.cisco.com/AXL/API/14.0"

@@ -17,7 +17,7 @@
 #include "common/log.h"
 #include "common/stats.h"
 #include "common/util.h"
-#include "config/config.h"
+#include "config/settings.h"
 #include "crypto/crypto.h"
 #include "crypto/sign.h"
 #include "ctl/server.h"

@@ -8,7 +8,7 @@
 #define BR_POLICY_H
 
 #include "common/buf.h"
-#include "config/config.h"
+#include "config/settings.h"
 
 /* The first profile whose <match> covers the line (by DN or device name),
  * or NULL. With no profile configured, NULL too: see br_policy_enforced(). */

@@ -21,7 +21,7 @@
 #include <uv.h>
 
 #include "common/stats.h"
-#include "config/config.h"
+#include "config/settings.h"
 #include "sip/cucm_from.h"
 #include "sip/sdp.h"
 #include "sql-free-store/store.h"

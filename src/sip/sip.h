@@ -9,7 +9,7 @@
 
 #include <uv.h>
 
-#include "config/config.h"
+#include "config/settings.h"
 #include "session/session.h"
 
 typedef struct br_sip br_sip_t;

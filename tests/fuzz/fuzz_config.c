@@ -10,7 +10,7 @@
  */
 #include <errno.h>
 
-#include "config/config.h"
+#include "config/settings.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -5,7 +5,7 @@
 
 #include <unistd.h>
 
-#include "config/config.h"
+#include "config/settings.h"
 #include "tap.h"
 
 static int load(const char *xml, br_config_t *c, char *err, size_t errsz)

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "common/util.h"
-#include "config/config.h"
+#include "config/settings.h"
 #include "cucm/guide.h"
 #include "cucm/profile.h"
 #include "tap.h"

@@ -4,7 +4,7 @@
  */
 #include <errno.h>
 
-#include "config/config.h"
+#include "config/settings.h"
 #include "policy/policy.h"
 #include "tap.h"
 
