@@ -146,6 +146,20 @@ int br_store_hold(br_store_t *st, const char *id, int on, const char *actor, con
 /* 1 if held (reason filled in when asked), 0 if not. */
 int br_store_held(br_store_t *st, const char *id, char *reason, size_t reasonsz);
 
+/* ---- users and private marks (sql-free-store/users.c) ------------------------------------ */
+
+/* A user record (src/access/users.h encodes it) under user/<name>, sealed with a key derived
+ * from the index key: only the name is in clear. -ENOKEY without the master key. */
+int br_store_user_put(br_store_t *st, const char *name, const void *rec, size_t len);
+/* Fills out with the record; -ENOENT when there is none, -EBADMSG when it does not open. */
+int br_store_user_get(br_store_t *st, const char *name, br_buf_t *out);
+typedef int (*br_store_user_cb)(const char *name, const uint8_t *rec, size_t len, void *ctx);
+int br_store_user_each(br_store_t *st, br_store_user_cb cb, void *ctx);
+/* Marks a sealed recording private after the fact (its sealed metadata cannot change): only
+ * its own user and privacy officers may then access it. */
+int br_store_set_private(br_store_t *st, const char *id, const char *actor);
+int br_store_is_private(br_store_t *st, const char *id);
+
 /* ---- a full disk ---------------------------------------------------------------- */
 
 /* Holds bytes of disk back (a file in the store folder), so that when the
