@@ -93,3 +93,21 @@ int br_strlcpy(char *dst, const char *src, size_t dstsz)
     memcpy(dst, src, n + 1);
     return 0;
 }
+
+/* "2026-11-28" or "2026-11-28T10:00:00Z" as µs since the epoch. */
+int br_parse_time(const char *s, int64_t *us)
+{
+    struct tm tm;
+    const char *end;
+
+    memset(&tm, 0, sizeof tm);
+    end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (!end) {
+        memset(&tm, 0, sizeof tm);
+        end = strptime(s, "%Y-%m-%d", &tm);
+    }
+    if (!end || (*end && strcmp(end, "Z") != 0))
+        return -EINVAL;
+    *us = (int64_t)timegm(&tm) * 1000000;
+    return 0;
+}

@@ -21,6 +21,9 @@ int64_t br_mono_us(void);
 /* Formats a wall-clock time (µs since epoch) as ISO 8601 UTC, seconds precision. */
 void br_format_time(int64_t us, char *out, size_t outsz);
 
+/* "2026-11-28" or "2026-11-28T10:00:00Z" (UTC) as µs since the epoch; -EINVAL otherwise. */
+int br_parse_time(const char *s, int64_t *us);
+
 /* Like strerror() for bibrec's negative errno-style return codes. */
 const char *br_strerror(int err);
 

@@ -447,25 +447,6 @@ int br_cmd_keys(const br_cmd_env_t *env, int argc, char **argv, br_buf_t *out, b
     return 2;
 }
 
-/* "2026-11-28" or "2026-11-28T10:00:00Z" as µs since the epoch. */
-static int parse_time(const char *s, int64_t *us)
-{
-    struct tm tm;
-    const char *end;
-
-    memset(&tm, 0, sizeof tm);
-    end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (!end) {
-        memset(&tm, 0, sizeof tm);
-        end = strptime(s, "%Y-%m-%d", &tm);
-    }
-    if (!end || (*end && strcmp(end, "Z") != 0))
-        return -EINVAL;
-    *us = (int64_t)timegm(&tm) * 1000000;
-    return 0;
-}
-
-
 struct audit_ctx {
     br_buf_t *out;
     int64_t from, to;
@@ -511,7 +492,7 @@ int br_cmd_audit(const br_cmd_env_t *env, int argc, char **argv, br_buf_t *out, 
         br_buf_printf(err, "usage: audit export [--from DATE] [--to DATE] [--format csv]\n");
         return 2;
     }
-    if ((from && parse_time(from, &a.from) < 0) || (to && parse_time(to, &a.to) < 0)) {
+    if ((from && br_parse_time(from, &a.from) < 0) || (to && br_parse_time(to, &a.to) < 0)) {
         br_buf_printf(err, "audit: dates are YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)\n");
         return 2;
     }

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "commands_int.h"
+#include "subject.h"
 #include "common/util.h"
 #include "config/settings.h"
 #include "media/codec.h"
@@ -46,19 +47,16 @@ static int add_id(const char *id, void *ctx)
     return 0;
 }
 
-/* Every recording involving any --number or --device of argv. */
-static int collect(const br_cmd_env_t *env, int argc, char **argv, struct idset *s, br_buf_t *err)
+/* Every recording involving any number or device of q. */
+static int collect(const br_cmd_env_t *env, const br_subject_query_t *q, struct idset *s,
+                   br_buf_t *err)
 {
-    int given = 0, rc = 0;
-    for (int i = 1; i + 1 < argc && rc == 0; i++) {
-        if (strcmp(argv[i], "--number") == 0 || strcmp(argv[i], "--device") == 0) {
-            char kind = argv[i][2] == 'n' ? 'n' : 'd';
-            i++;
-            rc = br_store_search(env->st, kind, argv[i], add_id, s);
-            given++;
-        }
-    }
-    if (!given) {
+    int rc = 0;
+    for (int i = 0; i < q->nnumbers && rc == 0; i++)
+        rc = br_store_search(env->st, 'n', q->numbers[i], add_id, s);
+    for (int i = 0; i < q->ndevices && rc == 0; i++)
+        rc = br_store_search(env->st, 'd', q->devices[i], add_id, s);
+    if (q->nnumbers + q->ndevices == 0) {
         br_buf_printf(err, "give at least one --number or --device\n");
         return -EINVAL;
     }
@@ -68,6 +66,26 @@ static int collect(const br_cmd_env_t *env, int argc, char **argv, struct idset 
     return rc;
 }
 
+/* The --number and --device options of argv as a query. */
+static int query_of(int argc, char **argv, br_subject_query_t *q, br_buf_t *err)
+{
+    memset(q, 0, sizeof *q);
+    for (int i = 1; i + 1 < argc; i++) {
+        int number = strcmp(argv[i], "--number") == 0;
+        if (!number && strcmp(argv[i], "--device") != 0)
+            continue;
+        if ((number ? q->nnumbers : q->ndevices) == BR_SUBJECT_MAX_KEYS) {
+            br_buf_printf(err, "at most %d numbers and %d devices\n", BR_SUBJECT_MAX_KEYS,
+                          BR_SUBJECT_MAX_KEYS);
+            return -E2BIG;
+        }
+        if (number)
+            q->numbers[q->nnumbers++] = argv[++i];
+        else
+            q->devices[q->ndevices++] = argv[++i];
+    }
+    return 0;
+}
 
 static void fmt_time(int64_t us, char *out, size_t n)
 {
@@ -77,7 +95,7 @@ static void fmt_time(int64_t us, char *out, size_t n)
         br_strlcpy(out, "", n);
 }
 
-static void meta_row(br_buf_t *out, const br_rec_meta_t *m)
+void br_rec_csv_row(br_buf_t *out, const br_rec_meta_t *m)
 {
     char start[32], end[32], retain[32], dur[24], flags[96];
     fmt_time(m->start_us, start, sizeof start);
@@ -102,24 +120,21 @@ static void meta_row(br_buf_t *out, const br_rec_meta_t *m)
     br_buf_csv_field(out, br_rec_state_name(m->state), 1);
 }
 
-#define META_HEADER                                                                            \
-    "id,call,start,end,duration_s,near_number,near_device,far_number,far_device,profile,basis," \
-    "mode,retain_until,flags,state\r\n"
-
 int br_cmd_search(const br_cmd_env_t *env, int argc, char **argv, br_buf_t *out, br_buf_t *err)
 {
     struct idset s = { 0 };
+    br_subject_query_t q;
     int status = 0;
 
-    if (collect(env, argc, argv, &s, err) < 0) {
+    if (query_of(argc, argv, &q, err) < 0 || collect(env, &q, &s, err) < 0) {
         free(s.ids);
         return argc < 3 ? 2 : 1;
     }
-    br_buf_printf(out, META_HEADER);
+    br_buf_printf(out, BR_REC_CSV_HEADER);
     for (size_t i = 0; i < s.n; i++) {
         br_rec_meta_t m;
         if (br_store_read_meta(env->st, s.ids[i], &m) == 0)
-            meta_row(out, &m);
+            br_rec_csv_row(out, &m);
     }
     free(s.ids);
     return status;
@@ -145,7 +160,7 @@ int br_cmd_hold(const br_cmd_env_t *env, int argc, char **argv, br_buf_t *out, b
 
 /* ---- tar (POSIX ustar), enough for regular files ------------------------------------ */
 
-static void tar_file(br_buf_t *out, const char *name, const void *data, size_t len, int64_t mtime)
+void br_tar_file(br_buf_t *out, const char *name, const void *data, size_t len, int64_t mtime)
 {
     uint8_t h[512];
     unsigned sum = 0;
@@ -188,7 +203,7 @@ static int audio_segment(const uint8_t *a, size_t len, void *ctx)
     return 0;
 }
 
-static int wav_of(br_store_t *st, const br_rec_meta_t *m, br_buf_t *wav)
+int br_rec_wav(br_store_t *st, const br_rec_meta_t *m, br_buf_t *wav)
 {
     struct audio_ctx c = { wav, NULL, 0 };
     uint8_t header[BR_WAV_HEADER_LEN] = { 0 };
@@ -220,8 +235,8 @@ static int audit_row(const br_ledger_entry_t *e, void *ctx)
     return 0;
 }
 
-static int subject_export(const br_cmd_env_t *env, int argc, char **argv, br_buf_t *out,
-                          br_buf_t *err)
+int br_subject_export(const br_cmd_env_t *env, const br_subject_query_t *q, br_buf_t *out,
+                      br_buf_t *err)
 {
     struct idset s = { 0 };
     br_buf_t meta, audit, readme, wav;
@@ -229,7 +244,7 @@ static int subject_export(const br_cmd_env_t *env, int argc, char **argv, br_buf
     char when[32];
     int rc;
 
-    if (collect(env, argc, argv, &s, err) < 0) {
+    if (collect(env, q, &s, err) < 0) {
         free(s.ids);
         return 1;
     }
@@ -237,13 +252,14 @@ static int subject_export(const br_cmd_env_t *env, int argc, char **argv, br_buf
     br_buf_init(&audit);
     br_buf_init(&readme);
     br_format_time(now, when, sizeof when);
-    br_buf_printf(&meta, META_HEADER);
+    br_buf_printf(&meta, BR_REC_CSV_HEADER);
     br_buf_printf(&readme,
                   "Copy of your recorded calls and their data (GDPR Art. 15 and 20)\n"
                   "Made %s for the numbers or devices:", when);
-    for (int i = 1; i + 1 < argc; i++)
-        if (strcmp(argv[i], "--number") == 0 || strcmp(argv[i], "--device") == 0)
-            br_buf_printf(&readme, " %s", argv[++i]);
+    for (int i = 0; i < q->nnumbers; i++)
+        br_buf_printf(&readme, " %s", q->numbers[i]);
+    for (int i = 0; i < q->ndevices; i++)
+        br_buf_printf(&readme, " %s", q->devices[i]);
     br_buf_printf(&readme,
                   "\n\nContents\n"
                   "  recordings.csv  one row per recording (UTF-8, RFC 4180). Columns: id, call (the\n"
@@ -260,7 +276,7 @@ static int subject_export(const br_cmd_env_t *env, int argc, char **argv, br_buf
         char retain[32];
         if (br_store_read_meta(env->st, s.ids[i], &m) < 0)
             continue;
-        meta_row(&meta, &m);
+        br_rec_csv_row(&meta, &m);
         fmt_time(m.retain_until_us, retain, sizeof retain);
         br_buf_printf(&readme, "  %s  %s  profile %s, basis %s (%s), %s%s\n", m.id,
                       m.state == BR_REC_ERASED ? "erased" : "kept", m.profile[0] ? m.profile : "-",
@@ -270,10 +286,10 @@ static int subject_export(const br_cmd_env_t *env, int argc, char **argv, br_buf
         if (m.state != BR_REC_ERASED) {
             char name[64];
             br_buf_init(&wav);
-            rc = wav_of(env->st, &m, &wav);
+            rc = br_rec_wav(env->st, &m, &wav);
             snprintf(name, sizeof name, "audio/%s.wav", m.id);
             if (rc == 0)
-                tar_file(out, name, wav.data, wav.len, m.start_us);
+                br_tar_file(out, name, wav.data, wav.len, m.start_us);
             else
                 br_buf_printf(&readme, "    (audio unreadable: %s)\n", br_strerror(rc));
             br_buf_free(&wav);
@@ -286,13 +302,10 @@ static int subject_export(const br_cmd_env_t *env, int argc, char **argv, br_buf
         struct audit_match a = { &s, &audit };
         br_ledger_each(env->st, 0, audit_row, &a);
     }
-    tar_file(out, "README.txt", readme.data, readme.len, now);
-    tar_file(out, "recordings.csv", meta.data, meta.len, now);
-    tar_file(out, "audit.csv", audit.data, audit.len, now);
-    {
-        static const uint8_t end[1024];
-        br_buf_append(out, end, sizeof end);
-    }
+    br_tar_file(out, "README.txt", readme.data, readme.len, now);
+    br_tar_file(out, "recordings.csv", meta.data, meta.len, now);
+    br_tar_file(out, "audit.csv", audit.data, audit.len, now);
+    br_tar_end(out);
     br_buf_printf(err, "subject export: %zu recording(s)\n", s.n);
     br_buf_free(&meta);
     br_buf_free(&audit);
@@ -301,22 +314,14 @@ static int subject_export(const br_cmd_env_t *env, int argc, char **argv, br_buf
     return out->failed ? 1 : 0;
 }
 
-static int subject_erase(const br_cmd_env_t *env, int argc, char **argv, br_buf_t *out,
-                         br_buf_t *err)
+int br_subject_erase(const br_cmd_env_t *env, const br_subject_query_t *q, const char *reason,
+                     br_buf_t *out, br_buf_t *err)
 {
     struct idset s = { 0 };
-    const char *reason = NULL;
     int64_t now = br_now_us();
     int failed = 0;
 
-    for (int i = 1; i + 1 < argc; i++)
-        if (strcmp(argv[i], "--reason") == 0)
-            reason = argv[i + 1];
-    if (!reason || !reason[0]) {
-        br_buf_printf(err, "usage: subject erase --number N [--number M ...] --reason TEXT\n");
-        return 2;
-    }
-    if (collect(env, argc, argv, &s, err) < 0) {
+    if (collect(env, q, &s, err) < 0) {
         free(s.ids);
         return 1;
     }
@@ -346,12 +351,26 @@ static int subject_erase(const br_cmd_env_t *env, int argc, char **argv, br_buf_
     return failed ? 1 : 0;
 }
 
+void br_tar_end(br_buf_t *out)
+{
+    static const uint8_t end[1024];
+    br_buf_append(out, end, sizeof end);
+}
+
 int br_cmd_subject(const br_cmd_env_t *env, int argc, char **argv, br_buf_t *out, br_buf_t *err)
 {
+    br_subject_query_t q;
+    const char *reason = NULL;
+
+    if (argc >= 2 && query_of(argc, argv, &q, err) < 0)
+        return 2;
     if (argc >= 2 && strcmp(argv[1], "export") == 0)
-        return subject_export(env, argc, argv, out, err);
-    if (argc >= 2 && strcmp(argv[1], "erase") == 0)
-        return subject_erase(env, argc, argv, out, err);
+        return br_subject_export(env, &q, out, err);
+    for (int i = 1; i + 1 < argc; i++)
+        if (strcmp(argv[i], "--reason") == 0)
+            reason = argv[i + 1];
+    if (argc >= 2 && strcmp(argv[1], "erase") == 0 && reason && reason[0])
+        return br_subject_erase(env, &q, reason, out, err);
     br_buf_printf(err, "usage: subject export --number N [--number M ...] OUT.tar\n"
                        "       subject erase --number N [--number M ...] --reason TEXT\n");
     return 2;
