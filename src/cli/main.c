@@ -47,6 +47,11 @@ static void usage(FILE *f)
                "  cucm-profile [OPTIONS] [OUT/]\n"
                "                        CUCM guide and AXL requests made from this configuration;\n"
                "                        --send URL posts them (bibrec cucm-profile --help)\n"
+               "users (console and API; roles admin, supervisor, auditor, privacy-officer, user):\n"
+               "  user add NAME --role ROLE [--group G ...] [--dn N ...] [--password-stdin]\n"
+               "                        without --password-stdin a password is generated and shown once\n"
+               "  user passwd NAME [--password-stdin] | user role NAME ROLE [--group G ...] [--dn N ...]\n"
+               "  user disable NAME | user enable NAME | user list\n"
                "auditing:\n"
                "  verify [ID] [--public-key FILE] [--since CHECKPOINT|FILE] [--store DIR]\n"
                "                        chains, ledger and signed checkpoints; --since: the ledger\n"
@@ -152,6 +157,34 @@ static char *slurp(const char *path)
            strncmp((char *)b.data, "-----", 5) != 0)
         b.data[--b.len] = 0;
     return (char *)br_buf_take(&b, NULL);
+}
+
+/* --password-stdin: the first line of standard input becomes "--password LINE", so the
+ * password is never in the process list or the shell history. *line gets the copy to free. */
+static int password_from_stdin(int *argc, char **argv, char **line)
+{
+    char buf[512];
+    size_t n;
+
+    *line = NULL;
+    for (int i = 1; i < *argc; i++) {
+        if (strcmp(argv[i], "--password-stdin") != 0)
+            continue;
+        if (*argc + 1 > BR_CTL_MAX_ARGS || !fgets(buf, sizeof buf, stdin))
+            return -EINVAL;
+        n = strcspn(buf, "\r\n");
+        buf[n] = 0;
+        if (n == 0 || !(*line = strdup(buf)))
+            return -EINVAL;
+        explicit_bzero(buf, sizeof buf);
+        for (int j = *argc; j > i + 1; j--)
+            argv[j] = argv[j - 1];
+        argv[i] = "--password";
+        argv[i + 1] = *line;
+        (*argc)++;
+        return 0;
+    }
+    return 0;
 }
 
 /* verify --store DIR: takes the option out of argv (moving it last) and
@@ -261,6 +294,12 @@ int main(int argc, char **argv)
         cmd_argv[i] = (char *)as;
         cmd_argv[i + 1] = owned[nowned++];
     }
+    if (password_from_stdin(&cmd_argc, cmd_argv, &owned[nowned]) < 0) {
+        fprintf(stderr, "bibrec: --password-stdin: no password on standard input\n");
+        return 2;
+    }
+    if (owned[nowned])
+        nowned++;
     if (strcmp(cmd_argv[0], "check-proof") == 0) {
         char *proof = cmd_argc >= 2 ? slurp(cmd_argv[1]) : NULL;
         const char *pem = NULL;

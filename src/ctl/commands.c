@@ -423,6 +423,7 @@ static const struct {
     { "unhold", br_cmd_hold, 0, 1 },
     { "subject", br_cmd_subject, 1, 1 },
     { "keep", cmd_keep, 0, 1 },
+    { "user", br_cmd_user, 0, 1 },
     { "stats", cmd_stats, 0, 0 },
 };
 
@@ -440,6 +441,10 @@ static void audit_target(int argc, char **argv, char *out, size_t outsz)
     size_t n = 0;
     out[0] = 0;
     for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--password") == 0) {
+            i++; /* never into the ledger */
+            continue;
+        }
         if (argv[i][0] == '-' || strchr(argv[i], '/') || strlen(argv[i]) > 64)
             continue;
         int w = snprintf(out + n, outsz - n, "%s%s", n ? " " : "", argv[i]);

@@ -15,6 +15,7 @@ int br_cmd_backup(const br_cmd_env_t *env, int argc, char **argv, br_buf_t *out,
 
 int br_cmd_search(const br_cmd_env_t *env, int argc, char **argv, br_buf_t *out, br_buf_t *err);
 int br_cmd_hold(const br_cmd_env_t *env, int argc, char **argv, br_buf_t *out, br_buf_t *err);
+int br_cmd_user(const br_cmd_env_t *env, int argc, char **argv, br_buf_t *out, br_buf_t *err);
 int br_cmd_subject(const br_cmd_env_t *env, int argc, char **argv, br_buf_t *out, br_buf_t *err);
 
 /* One ledger entry as a row of the audit CSV (audit export, subject export). */

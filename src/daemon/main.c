@@ -13,6 +13,7 @@
 #include <string.h>
 #include <uv.h>
 
+#include "access/users.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/stats.h"
@@ -259,6 +260,26 @@ static int open_store(struct daemon *d)
     return rc < 0 ? rc : 0;
 }
 
+/* The first start of a store makes the first administrator. Its password is shown here once
+ * (the log, which is stderr) and stored nowhere but as its Argon2id hash; it must be changed at
+ * the first login. */
+static int bootstrap_admin(struct daemon *d)
+{
+    char pw[BR_PW_GENERATED + 1];
+    int rc = br_user_bootstrap(d->store, pw, sizeof pw);
+
+    if (rc == 1) {
+        br_warn("created the first administrator 'admin' with the one-time password %s "
+                "(shown only now; it must be changed at the first login)", pw);
+        br_store_audit(d->store, "bibrecd", "user-bootstrap", "admin", "-", BR_OUTCOME_OK,
+                       "first administrator created");
+    } else if (rc < 0) {
+        br_err("could not create the first administrator: %s", br_strerror(rc));
+    }
+    explicit_bzero(pw, sizeof pw);
+    return rc < 0 ? rc : 0;
+}
+
 /* Every start records which configuration (and so which recording policy)
  * runs, by its SHA-256: a policy change shows in the audit trail as a new
  * hash. */
@@ -351,6 +372,11 @@ int main(int argc, char **argv)
         return 1;
     }
     audit_config(&d, file);
+    if (bootstrap_admin(&d) < 0) {
+        br_store_close(d.store);
+        br_signer_free(d.signer);
+        return 1;
+    }
     uv_loop_init(&d.loop);
     uv_signal_init(&d.loop, &d.sigint);
     uv_signal_init(&d.loop, &d.sigterm);
