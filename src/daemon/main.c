@@ -14,6 +14,7 @@
 #include <uv.h>
 
 #include "access/users.h"
+#include "api/api.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/stats.h"
@@ -36,6 +37,7 @@ struct daemon {
     br_sip_t *sip;
     br_ctl_t *ctl;
     br_http_t *http;
+    br_api_t *api;
     br_phone_service_t phone;
     br_stats_t stats;
     br_signer_t *signer;
@@ -163,8 +165,12 @@ static int start_http(struct daemon *d)
     if (rc < 0)
         return rc;
     br_http_route(d->http, "/phone", br_phone_handle, &d->phone);
-    br_info("HTTP%s on %s:%u: phone service at /phone?device=#DEVICENAME#", o.tls_cert ? "S" : "",
-            d->cfg.http_address, d->cfg.http_port);
+    rc = br_api_new(&d->api, d->store, &d->cfg, d->signer);
+    if (rc < 0)
+        return rc;
+    br_http_route_work(d->http, "/api/v1", br_api_handle, d->api);
+    br_info("HTTP%s on %s:%u: phone service at /phone?device=#DEVICENAME#, JSON API at /api/v1",
+            o.tls_cert ? "S" : "", d->cfg.http_address, d->cfg.http_port);
     return 0;
 }
 
@@ -427,6 +433,7 @@ int main(int argc, char **argv)
     br_sessions_free(d.sessions);
     br_ctl_free(d.ctl);
     br_http_free(d.http);
+    br_api_free(d.api);
     br_store_close(d.store);
     br_signer_free(d.signer);
     rc = uv_loop_close(&d.loop);

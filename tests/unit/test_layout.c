@@ -1,7 +1,8 @@
 /*
  * Keeps third-party types in their rooms: only src/sip/ includes sofia-sip,
  * only sql-free-store/ includes LevelDB, only src/crypto/ includes GnuTLS,
- * only src/cucm/ includes libcurl, only src/access/password.c libargon2.
+ * only src/cucm/ includes libcurl, only src/access/password.c libargon2,
+ * only src/api/ jansson.
  * A violation names the file.
  */
 #include "tap.h"
@@ -37,5 +38,6 @@ int main(void)
     check("spandsp.h", "src/media/codec", "spandsp");
     check("bcg729/", "src/media/codec", "bcg729");
     check("argon2.h", "src/access/password", "libargon2");
+    check("jansson.h", "src/api/", "jansson");
     return tap_done();
 }
