@@ -82,13 +82,14 @@ int br_tokens_create(br_tokens_t *t, const char *user, int64_t now, int64_t wall
     br_hex_encode(raw, sizeof raw, token);
     br_hex_encode(c, sizeof c, csrf);
     pthread_mutex_lock(&t->lock);
+    victim = &t->slots[0]; /* the table has at least one slot */
     for (unsigned i = 0; i < t->n; i++) {
         struct slot *s = &t->slots[i];
         if (!s->used || expired(t, s, now)) {
             victim = s;
             break;
         }
-        if (!victim || s->last < victim->last)
+        if (s->last < victim->last)
             victim = s;
     }
     memset(victim, 0, sizeof *victim);
