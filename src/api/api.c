@@ -311,6 +311,8 @@ static const struct endpoint {
     { "POST", "/subject/erase", "subject-erase", AUTH, api_subject_erase, NULL },
     { "GET", "/audit", "audit", AUTH, api_audit_trail, NULL },
     { "POST", "/verify", "verify", AUTH, api_verify, NULL },
+    { "GET", "/checkpoint", "checkpoint", AUTH, api_checkpoint, NULL },
+    { "GET", "/policy", "policy", AUTH, api_policy, NULL },
 };
 
 /* Whether path matches pattern; the :id segment is copied into id. */

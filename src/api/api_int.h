@@ -65,5 +65,7 @@ int api_subject_erase(api_call_t *c);
 int api_audit_trail(api_call_t *c);
 int api_verify(api_call_t *c);
 int api_users(api_call_t *c);
+int api_checkpoint(api_call_t *c); /* api_console.c */
+int api_policy(api_call_t *c);
 
 #endif

@@ -120,6 +120,19 @@ int api_subject_erase(api_call_t *c)
         return api_refuse(c, 403, "subject-erase", "-", "only privacy officers handle subject requests");
     if (api_body(c, "subject-erase") < 0 || subject_query(c, "subject-erase", &q, target, sizeof target) < 0)
         return 0;
+    if (json_is_true(json_object_get(c->body, "preview"))) {
+        /* What an erasure would do, for the console to show before the officer confirms. */
+        env_of(c, &env);
+        br_buf_init(&out);
+        br_buf_init(&err);
+        rc = br_subject_erase(&env, &q, NULL, &out, &err);
+        br_buf_put_u8(&out, 0);
+        api_audit(c, "subject-preview", target, rc == 0 ? BR_OUTCOME_OK : BR_OUTCOME_FAILED, "preview");
+        api_json(c, rc == 0 ? 200 : 500, json_pack("{s:o,s:b}", "results", erase_results(&out), "preview", 1));
+        br_buf_free(&out);
+        br_buf_free(&err);
+        return 0;
+    }
     reason = api_str(c, "reason");
     if (!reason || !reason[0] || strlen(reason) > 200)
         return api_refuse(c, 400, "subject-erase", target, "a reason (1 to 200 characters) is required");

@@ -23,7 +23,8 @@ int br_subject_export(const br_cmd_env_t *env, const br_subject_query_t *q, br_b
                       br_buf_t *err);
 /* Erases every recording of the person except legal holds and legal obligations still inside
  * their retention; one line per recording in out ("ID<TAB>erased" or "ID<TAB>kept: why").
- * 0, or 1 when some erasure failed. */
+ * 0, or 1 when some erasure failed. With reason NULL nothing is erased: the lines say what
+ * would be ("ID<TAB>will be erased"), for a preview. */
 int br_subject_erase(const br_cmd_env_t *env, const br_subject_query_t *q, const char *reason,
                      br_buf_t *out, br_buf_t *err);
 

@@ -338,6 +338,8 @@ int br_subject_erase(const br_cmd_env_t *env, const br_subject_query_t *q, const
         } else if (m.basis == BR_BASIS_LEGAL_OBLIGATION && m.retain_until_us > now) {
             br_format_time(m.retain_until_us, until, sizeof until);
             br_buf_printf(out, "%s\tkept: legal obligation (Art. 17(3)(b)) until %s\n", m.id, until);
+        } else if (!reason) {
+            br_buf_printf(out, "%s\twill be erased\n", m.id);
         } else if ((rc = br_store_erase(env->st, m.id, env->actor, env->source, reason)) == 0) {
             br_buf_printf(out, "%s\terased\n", m.id);
         } else {

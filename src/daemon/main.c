@@ -15,6 +15,7 @@
 
 #include "access/users.h"
 #include "api/api.h"
+#include "web/console.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/stats.h"
@@ -169,6 +170,8 @@ static int start_http(struct daemon *d)
     if (rc < 0)
         return rc;
     br_http_route_work(d->http, "/api/v1", br_api_handle, d->api);
+    br_http_route(d->http, "/console", br_console_handle, NULL);
+    br_http_route(d->http, "/", br_console_root, NULL);
     br_info("HTTP%s on %s:%u: phone service at /phone?device=#DEVICENAME#, JSON API at /api/v1",
             o.tls_cert ? "S" : "", d->cfg.http_address, d->cfg.http_port);
     return 0;
