@@ -12,6 +12,7 @@
 #include "common/util.h"
 #include "commands_int.h"
 #include "sql-free-store/consent.h"
+#include "sql-free-store/pin.h"
 #include "config/settings.h"
 #include "media/codec.h"
 #include "media/wav.h"
@@ -429,6 +430,27 @@ static int cmd_stats(const br_cmd_env_t *env, int argc, char **argv, br_buf_t *o
     return 1;
 }
 
+/* phone-pin PIN: the <phone-user pin> value for a PIN (the CLI reads the
+ * PIN from its standard input, never from its command line). */
+static int cmd_phone_pin(const br_cmd_env_t *env, int argc, char **argv, br_buf_t *out, br_buf_t *err)
+{
+    char h[128];
+    int rc;
+
+    if (argc != 2) {
+        br_buf_printf(err, "usage: echo PIN | bibrec phone-pin\n");
+        return 2;
+    }
+    rc = br_pin_hash(env->st, argv[1], h, sizeof h);
+    if (rc < 0) {
+        br_buf_printf(err, "phone-pin: %s\n",
+                      rc == -EINVAL ? "a PIN has 4 to 16 digits" : br_strerror(rc));
+        return 1;
+    }
+    br_buf_printf(out, "%s\n", h);
+    return 0;
+}
+
 static const struct {
     const char *name;
     int (*fn)(const br_cmd_env_t *, int, char **, br_buf_t *, br_buf_t *);
@@ -453,6 +475,7 @@ static const struct {
     { "subject", br_cmd_subject, 1, 1 },
     { "keep", cmd_keep, 0, 1 },
     { "stats", cmd_stats, 0, 0 },
+    { "phone-pin", cmd_phone_pin, 0, 0 }, /* its argument is a secret: not in the ledger */
 };
 
 int br_cmd_output_is_file(const char *cmd)

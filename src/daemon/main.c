@@ -4,6 +4,7 @@
  * and runs it until SIGINT or SIGTERM, when it stops taking calls, seals
  * every recording in progress and exits 0.
  */
+#include <curl/curl.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <getopt.h>
@@ -24,6 +25,7 @@
 #include "http/http.h"
 #include "announce/announce.h"
 #include "services/phone.h"
+#include "services/push.h"
 #include "session/session.h"
 #include "sip/sip.h"
 #include "sql-free-store/store.h"
@@ -156,6 +158,15 @@ static int start_http(struct daemon *d)
         return 0;
     d->phone.sessions = d->sessions;
     d->phone.st = d->store;
+    d->phone.cfg = &d->cfg;
+    d->phone.loop = &d->loop;
+    br_sessions_set_notify(d->sessions, br_phone_notify, &d->phone);
+    if (br_push_enabled(&d->cfg)) {
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+            return -ENOMEM;
+        br_info("notices are pushed to phones as %s (password from $%s)", d->cfg.push_user,
+                d->cfg.push_password_env);
+    }
     if (br_netlist_parse(&d->phone.networks, d->cfg.phone_networks, why, sizeof why) < 0)
         return -EINVAL;
     snprintf(d->phone.base_url, sizeof d->phone.base_url, "http://%s:%u", d->cfg.http_address,

@@ -108,6 +108,8 @@ struct br_sessions {
     int stopping;
     int storage_failed;   /* a write failed; handled at the next tick */
     int storage_down;     /* refusing calls until a probe write succeeds */
+    void (*notify)(void *ctx, const char *device, const char *text);
+    void *notify_ctx;
     int storage_ticks;
     int storage_warned;
     int64_t drain_deadline_us;
@@ -690,6 +692,13 @@ void br_sessions_free(br_sessions_t *s)
     free(s);
 }
 
+void br_sessions_set_notify(br_sessions_t *s, void (*fn)(void *ctx, const char *device, const char *text),
+                            void *ctx)
+{
+    s->notify = fn;
+    s->notify_ctx = ctx;
+}
+
 br_ports_t *br_sessions_ports(br_sessions_t *s)
 {
     return s->ports;
@@ -853,6 +862,11 @@ static int consent_check(br_sessions_t *s, const br_cucm_from_t *f, const br_pro
         return 0;
     s->stats->refused_policy++;
     br_store_audit(s->st, "bibrecd", "refuse-recording", id, "sip", BR_OUTCOME_REFUSED, why);
+    /* Both legs are refused; the phone hears of it once. */
+    if (s->notify && f->stream == BR_STREAM_NEAR)
+        s->notify(s->notify_ctx, f->near_device,
+                  rc > 0 && rec->decision == BR_CONSENT_REFUSED ? "Customer declined recording"
+                                                                : "Call not recorded: no consent");
     return 403;
 }
 
