@@ -233,3 +233,36 @@ int br_consent_latest(br_store_t *st, const char *number, int64_t since_us, br_c
     rc = br_consent_get(st, l.id, out);
     return rc < 0 ? rc : 1;
 }
+
+int br_consent_erase(br_store_t *st, const char *id, const char *actor, const char *source,
+                     const char *reason)
+{
+    leveldb_writebatch_t *batch;
+    br_ledger_entry_t e;
+    br_consent_rec_t c;
+    char key[KEY_LEN];
+    int rc;
+
+    memset(&c, 0, sizeof c);
+    rc = br_consent_get(st, id, &c);
+    if (rc < 0)
+        return rc == -ENOKEY ? -EALREADY : rc;
+    batch = leveldb_writebatch_create();
+    /* The key makes the record unreadable; the index would still tie the
+     * number to a decision, and the record itself is useless without it. */
+    leveldb_writebatch_delete(batch, key, (size_t)snprintf(key, sizeof key, "key/%s", id));
+    leveldb_writebatch_delete(batch, key, (size_t)snprintf(key, sizeof key, "consent/%s", id));
+    if (st->have_index_key && c.caller[0])
+        leveldb_writebatch_delete(batch, key, br_store_index_key(st, key, 'c', c.caller, id));
+    memset(&e, 0, sizeof e);
+    e.type = BR_LEDGER_ERASED;
+    br_strlcpy(e.actor, actor, sizeof e.actor);
+    br_strlcpy(e.action, "erase-consent", sizeof e.action);
+    br_strlcpy(e.target, id, sizeof e.target);
+    br_strlcpy(e.source, source ? source : "-", sizeof e.source);
+    br_strlcpy(e.detail, reason, sizeof e.detail);
+    rc = br_ledger_write(st, batch, &e, NULL, NULL);
+    leveldb_writebatch_destroy(batch);
+    explicit_bzero(&c, sizeof c);
+    return rc;
+}

@@ -36,6 +36,11 @@ int br_consent_by_number(br_store_t *st, const char *number, br_store_id_cb cb, 
  * filled, 0 if there is none, or a negative errno. */
 int br_consent_latest(br_store_t *st, const char *number, int64_t since_us, br_consent_rec_t *out);
 
+/* Erases a decision (its key, record and index entry) with a tombstone in
+ * the ledger; -EALREADY if it was erased before. */
+int br_consent_erase(br_store_t *st, const char *id, const char *actor, const char *source,
+                     const char *reason);
+
 int br_consent_encode(const br_consent_rec_t *c, br_buf_t *out);
 int br_consent_decode(const uint8_t *data, size_t len, br_consent_rec_t *c);
 

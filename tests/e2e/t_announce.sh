@@ -31,7 +31,7 @@ E2E_CONFIG_EXTRA='  <profile name="desk" basis="contract"><match dn="4001"/></pr
     <prompt language="en" file="prompts/en.wav"/>
   </announcement>'
 write_config
-plan 20
+plan 23
 start_daemon || bail_out "bibrecd did not start"
 
 ANN_N=0
@@ -139,6 +139,25 @@ ok $? "every decision is an audit event, with its digit, prompt and language" ||
     diag_file "$E2E_DIR/out/audit.csv"
 grep -q ",refuse-recording,$refused,sip,refused," "$E2E_DIR/out/audit.csv"
 ok $? "so is each refusal of a recording because of a decision" || diag_file "$E2E_DIR/out/audit.csv"
+# --- the caller's rights over their answers ------------------------------------------------------
+id=$(grep -P "\t\+441632960001\t" <<<"$E2E_RECORDINGS" | cut -f1)
+bibrec_cli subject export --number +441632960001 "$E2E_DIR/out/subject.tar" >/dev/null 2>&1
+mkdir -p "$E2E_DIR/out/subject" && tar -xf "$E2E_DIR/out/subject.tar" -C "$E2E_DIR/out/subject"
+grep -q "^$accepted,.*,+441632960001,8000,accepted,1,no,en.wav,en,[0-9]*"$'\r'"\$" \
+    "$E2E_DIR/out/subject/consents.csv" && grep -q ",consent,$accepted," "$E2E_DIR/out/subject/audit.csv"
+ok $? "a subject export holds the caller's answer (consents.csv) and its audit event" ||
+    diag_file "$E2E_DIR/out/subject/consents.csv"
+bibrec_cli subject erase --number +441632960002 --reason "caller asked" >"$E2E_DIR/out/erase2.txt" 2>&1
+grep -qP "^consent $refused\terased$" "$E2E_DIR/out/erase2.txt" &&
+    bibrec_cli subject export --number +441632960002 "$E2E_DIR/out/subject2.tar" >/dev/null 2>&1 &&
+    [ "$(tar -xOf "$E2E_DIR/out/subject2.tar" consents.csv | wc -l)" -eq 1 ]
+ok $? "erasing a caller erases their answers too" || diag_file "$E2E_DIR/out/erase2.txt"
+bibrec_cli hold "$id" --reason "dispute" >/dev/null 2>&1
+bibrec_cli subject erase --number +441632960001 --reason "caller asked" >"$E2E_DIR/out/erase1.txt" 2>&1
+grep -qP "^$id\tkept: legal hold" "$E2E_DIR/out/erase1.txt" &&
+    grep -qP "^consent $accepted\tkept: proves the consent of a recording that is kept$" "$E2E_DIR/out/erase1.txt"
+ok $? "but an answer that proves the consent of a held recording stays with it" ||
+    diag_file "$E2E_DIR/out/erase1.txt"
 bibrec_cli verify >"$E2E_DIR/out/verify.txt" 2>&1
-ok $? "everything verifies" || diag_file "$E2E_DIR/out/verify.txt"
+ok $? "everything verifies, erasures included" || diag_file "$E2E_DIR/out/verify.txt"
 stop_daemon

@@ -219,6 +219,15 @@ static void test_consent_store(void)
         snprintf(cmd, sizeof cmd, "grep -rqa 1632960001 %s/store", dir);
         ok(system(cmd) != 0, "the caller's number is stored encrypted only");
     }
+    is_int(br_consent_erase(st, first, "privacy", "-", "asked"), 0, "a decision is erased");
+    is_int(br_consent_get(st, first, &got), -ENOENT, "and cannot be read any more");
+    n.n = 0;
+    br_consent_by_number(st, "+441632960001", count_cb, &n);
+    is_int(n.n, 1, "nor found by the number");
+    is_int(br_consent_erase(st, first, "privacy", "-", "asked"), -ENOENT, "erasing it again says so");
+    is_int(br_ledger_read(st, br_ledger_size(st) - 1, &e), 0, "the erasure is in the ledger");
+    ok(e.type == BR_LEDGER_ERASED && strcmp(e.action, "erase-consent") == 0 && strcmp(e.target, first) == 0,
+       "as a tombstone naming the decision");
     br_store_close(st);
     {
         char cmd[300];
