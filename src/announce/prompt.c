@@ -7,18 +7,14 @@
  */
 #include "prompt.h"
 
-#include <bcg729/encoder.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define SPANDSP_EXPOSE_INTERNAL_STRUCTURES 0
-#include <spandsp.h>
-
 #include "common/buf.h"
 #include "common/fsutil.h"
-#include "media/g711.h"
+#include "media/codec.h"
 
 #define MAX_PROMPT_BYTES (16u << 20) /* 8.7 minutes at 16 kHz: more is not a prompt */
 
@@ -158,35 +154,30 @@ size_t br_prompt_packets(const br_prompt_audio_t *p)
 }
 
 struct br_prompt_enc {
-    uint8_t pt;
-    g722_encode_state_t *g722;
-    bcg729EncoderChannelContextStruct *g729;
+    br_tx_codec_t *codec;
+    unsigned rate;
 };
 
 int br_prompt_codec_ok(uint8_t pt)
 {
-    return pt == 0 || pt == 8 || pt == 9 || pt == 18;
+    return br_tx_codec_supported(pt);
 }
 
 int br_prompt_enc_new(br_prompt_enc_t **out, uint8_t pt)
 {
     br_prompt_enc_t *e;
+    int rc;
 
     *out = NULL;
-    if (!br_prompt_codec_ok(pt))
-        return -ENOTSUP;
     e = calloc(1, sizeof *e);
     if (!e)
         return -ENOMEM;
-    e->pt = pt;
-    if (pt == 9)
-        e->g722 = g722_encode_init(NULL, 64000, 0);
-    if (pt == 18)
-        e->g729 = initBcg729EncoderChannel(0);
-    if ((pt == 9 && !e->g722) || (pt == 18 && !e->g729)) {
-        br_prompt_enc_free(e);
-        return -ENOMEM;
+    rc = br_tx_codec_new(&e->codec, pt);
+    if (rc < 0) {
+        free(e);
+        return rc;
     }
+    e->rate = br_tx_codec_rate(pt);
     *out = e;
     return 0;
 }
@@ -195,10 +186,7 @@ void br_prompt_enc_free(br_prompt_enc_t *e)
 {
     if (!e)
         return;
-    if (e->g722)
-        g722_encode_free(e->g722);
-    if (e->g729)
-        closeBcg729EncoderChannel(e->g729);
+    br_tx_codec_free(e->codec);
     free(e);
 }
 
@@ -212,23 +200,10 @@ static void window(const int16_t *pcm, size_t total, size_t from, size_t n, int1
 size_t br_prompt_enc_frame(br_prompt_enc_t *e, const br_prompt_audio_t *p, size_t n, uint8_t *out)
 {
     int16_t pcm[320];
-    uint8_t len = 0;
 
-    switch (e->pt) {
-    case 0:
-    case 8:
-        window(p->pcm8, p->n8, n * 160, 160, pcm);
-        for (int i = 0; i < 160; i++)
-            out[i] = e->pt == 0 ? br_ulaw_encode(pcm[i]) : br_alaw_encode(pcm[i]);
-        return 160;
-    case 9:
+    if (e->rate == 16000)
         window(p->pcm16, p->n16, n * 320, 320, pcm);
-        return (size_t)g722_encode(e->g722, out, pcm, 320);
-    case 18:
+    else
         window(p->pcm8, p->n8, n * 160, 160, pcm);
-        bcg729Encoder(e->g729, pcm, out, &len);
-        bcg729Encoder(e->g729, pcm + 80, out + len, &len);
-        return 20;
-    }
-    return 0;
+    return br_tx_codec_encode(e->codec, pcm, out);
 }

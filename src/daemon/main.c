@@ -4,7 +4,6 @@
  * and runs it until SIGINT or SIGTERM, when it stops taking calls, seals
  * every recording in progress and exits 0.
  */
-#include <curl/curl.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <getopt.h>
@@ -162,7 +161,7 @@ static int start_http(struct daemon *d)
     d->phone.loop = &d->loop;
     br_sessions_set_notify(d->sessions, br_phone_notify, &d->phone);
     if (br_push_enabled(&d->cfg)) {
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        if (br_push_init() < 0)
             return -ENOMEM;
         br_info("notices are pushed to phones as %s (password from $%s)", d->cfg.push_user,
                 d->cfg.push_password_env);

@@ -25,6 +25,11 @@ struct push {
     char error[CURL_ERROR_SIZE];
 };
 
+int br_push_init(void)
+{
+    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -ENOMEM;
+}
+
 int br_push_enabled(const br_config_t *cfg)
 {
     return cfg->push_user[0] != 0;

@@ -13,6 +13,8 @@
 
 #include "config/settings.h"
 
+/* Once, before the loop runs and before any other thread exists (libcurl's global set-up). */
+int br_push_init(void);
 /* Whether pushing is configured (<phone-push user>). */
 int br_push_enabled(const br_config_t *cfg);
 /* Queues a push of title/text to the phone at ip (the address it reached

@@ -20,7 +20,7 @@ FAKE=$E2E_TOP_BUILDDIR/tests/e2e/fake_axl
 PROFILES='  <profile name="sales" basis="consent" mode="on-demand" keep-confirm-minutes="15"><match dn="4050"/></profile>'
 E2E_CONFIG_EXTRA=$PROFILES
 write_config
-plan 17
+plan 18
 
 # PINs are made by the store's key: once with the daemon, once without (the CLI opens the store).
 start_daemon || bail_out "bibrecd did not start"
