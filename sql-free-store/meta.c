@@ -10,7 +10,7 @@
 #include <string.h>
 
 /* 2: profile, basis, retention, call grouping, timeline events. */
-#define META_VERSION 2
+#define META_VERSION 3 /* 3: consent decision; 2 is still read */
 
 static void put_party(br_buf_t *b, const br_rec_party_t *p)
 {
@@ -74,16 +74,20 @@ int br_meta_encode(const br_rec_meta_t *m, br_buf_t *b)
         br_buf_put_u8(b, (uint8_t)e->digit);
         br_buf_put_u32le(b, e->duration_ms);
     }
+    br_buf_put_str(b, m->consent_id);
+    br_buf_put_u8(b, m->consent);
     return b->failed ? -ENOMEM : 0;
 }
 
 int br_meta_decode(const uint8_t *data, size_t len, br_rec_meta_t *m)
 {
     br_reader_t r;
+    uint8_t version;
 
     memset(m, 0, sizeof *m);
     br_reader_init(&r, data, len);
-    if (br_get_u8(&r) != META_VERSION)
+    version = br_get_u8(&r);
+    if (version != META_VERSION && version != 2)
         return -EPROTO;
     br_get_str(&r, m->id, sizeof m->id);
     m->state = br_get_u8(&r);
@@ -117,6 +121,10 @@ int br_meta_decode(const uint8_t *data, size_t len, br_rec_meta_t *m)
         br_get_str(&r, e->addr, sizeof e->addr);
         e->digit = (char)br_get_u8(&r);
         e->duration_ms = br_get_u32le(&r);
+    }
+    if (version >= 3) {
+        br_get_str(&r, m->consent_id, sizeof m->consent_id);
+        m->consent = br_get_u8(&r);
     }
     if (r.failed || r.left != 0 || m->state > BR_REC_ERASED || m->sample_rate == 0 ||
         m->sample_rate > 48000)

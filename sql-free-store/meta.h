@@ -47,6 +47,7 @@ enum br_event_kind {
     BR_EVENT_MEDIA_CHANGED = 2,
     BR_EVENT_DTMF = 3,
     BR_EVENT_TAG = 4, /* a tag set from the phone: its text is in addr */
+    BR_EVENT_CONSENT = 5, /* the other party's decision at an announcement: id in addr */
 };
 
 #define BR_META_MAX_EVENTS 64
@@ -87,6 +88,9 @@ typedef struct br_rec_meta {
     br_rec_party_t near, far;
     uint32_t nevents;
     br_rec_event_t events[BR_META_MAX_EVENTS];
+    /* The consent decision this recording was made under (consent.h), if any. */
+    char consent_id[BR_ID_LEN + 1];
+    uint8_t consent; /* enum br_consent (config/settings.h) */
 } br_rec_meta_t;
 
 int br_meta_encode(const br_rec_meta_t *m, br_buf_t *out);

@@ -99,7 +99,7 @@ static size_t index_key(br_store_t *st, char *out, char kind, const char *value,
     uint8_t h[BR_HASH_LEN];
     size_t i;
 
-    if (kind == 'n') {
+    if (kind == 'n' || kind == 'c') {
         normalise_number(value, norm, sizeof norm);
     } else {
         for (i = 0; value[i] && i + 1 < sizeof norm; i++)
@@ -109,6 +109,11 @@ static size_t index_key(br_store_t *st, char *out, char kind, const char *value,
     br_hmac_sha256(st->index_key, norm, strlen(norm), h);
     br_hex_encode(h, 16, hex);
     return (size_t)snprintf(out, KEY_MAX, "idx/%c/%s/%s", kind, hex, id ? id : "");
+}
+
+size_t br_store_index_key(br_store_t *st, char *out, char kind, const char *value, const char *id)
+{
+    return index_key(st, out, kind, value, id);
 }
 
 /* Adds (or, with del, removes) the index entries of a recording. */
@@ -292,7 +297,7 @@ static int unwrap_any(br_store_t *st, const uint8_t *blob, size_t len, const cha
     return rc;
 }
 
-static int load_data_key(br_store_t *st, const char *id, br_aead_t **out)
+int br_store_load_data_key(br_store_t *st, const char *id, br_aead_t **out)
 {
     char key[KEY_MAX];
     uint8_t dk[BR_KEY_LEN];
@@ -376,7 +381,7 @@ static int decrypt_meta(br_aead_t *aead, const char *id, const uint8_t *v, size_
 
 /* ---- writing ------------------------------------------------------------ */
 
-static int make_id(char *id)
+int br_store_make_id(char *id)
 {
     uint8_t rnd[4];
     uint64_t ms = (uint64_t)br_now_us() / 1000;
@@ -404,7 +409,7 @@ int br_rec_create(br_store_t *st, br_rec_meta_t *meta, br_rec_writer_t **out)
         return -ENOMEM;
     w->st = st;
     br_buf_init(&w->scratch);
-    rc = make_id(meta->id);
+    rc = br_store_make_id(meta->id);
     if (rc < 0)
         goto fail;
     memcpy(w->id, meta->id, BR_ID_LEN + 1);
@@ -629,7 +634,7 @@ int br_store_read_meta(br_store_t *st, const char *id, br_rec_meta_t *m)
     v = br_store_get(st, key, klen, &vlen, &rc);
     if (!v)
         return rc;
-    rc = load_data_key(st, id, &aead);
+    rc = br_store_load_data_key(st, id, &aead);
     if (rc == 0) {
         rc = decrypt_meta(aead, id, (uint8_t *)v, vlen, m);
         br_aead_free(aead);
@@ -819,7 +824,7 @@ int br_store_read_audio(br_store_t *st, const char *id, br_store_audio_cb cb, vo
 
     if (!valid_id(id))
         return -ENOENT;
-    rc = load_data_key(st, id, &a.aead);
+    rc = br_store_load_data_key(st, id, &a.aead);
     if (rc < 0)
         return rc;
     rc = walk_segments(st, st->ropts, id, link, &count, &bad, reason, sizeof reason,
@@ -1020,7 +1025,7 @@ static int recover_one(br_store_t *st, const char *id, void *ctx)
     m.state = BR_REC_RECOVERED;
     if (m.sample_rate)
         m.end_us = m.start_us + (int64_t)(frames * 1000000 / m.sample_rate);
-    rc = load_data_key(st, id, &aead);
+    rc = br_store_load_data_key(st, id, &aead);
     if (rc < 0) {
         br_err("recovery: recording %s: data key unavailable (%s)", id, br_strerror(rc));
         return 0;

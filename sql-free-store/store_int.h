@@ -56,4 +56,12 @@ int br_ledger_write(br_store_t *st, leveldb_writebatch_t *batch, br_ledger_entry
                     br_ledger_before_write_cb cb, void *ctx);
 int br_ledger_open(br_store_t *st);
 
+/* The data key of a recording (or consent decision), unwrapped. */
+int br_store_load_data_key(br_store_t *st, const char *id, br_aead_t **out);
+/* A new id: 12 hex digits of milliseconds, 8 random. */
+int br_store_make_id(char *id);
+/* The blind-index key "idx/KIND/HMAC(value)/ID" (KEY_MAX bytes at out);
+ * numbers (kind 'n', 'c') are normalised to digits first. */
+size_t br_store_index_key(br_store_t *st, char *out, char kind, const char *value, const char *id);
+
 #endif

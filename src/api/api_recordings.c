@@ -210,9 +210,9 @@ static json_t *rec_json(br_store_t *st, const br_rec_meta_t *m, int detail)
         json_t *tl = json_array();
         for (uint32_t i = 0; i < m->nevents; i++) {
             const br_rec_event_t *e = &m->events[i];
-            static const char *const kinds[] = { "?", "far-end-changed", "media-changed", "dtmf", "tag" };
+            static const char *const kinds[] = { "?", "far-end-changed", "media-changed", "dtmf", "tag", "consent" };
             json_t *ev = json_pack("{s:f,s:s,s:s}", "at_s", e->at_ms / 1000.0, "kind",
-                                   e->kind < 5 ? kinds[e->kind] : "?", "channel", e->channel ? "far" : "near");
+                                   e->kind < 6 ? kinds[e->kind] : "?", "channel", e->channel ? "far" : "near");
             if (e->kind == BR_EVENT_DTMF)
                 json_object_set_new(ev, "digit", json_stringn(&e->digit, 1));
             else
@@ -220,6 +220,8 @@ static json_t *rec_json(br_store_t *st, const br_rec_meta_t *m, int detail)
             json_array_append_new(tl, ev);
         }
         json_object_set_new(j, "timeline", tl);
+        json_object_set_new(j, "consent", json_string(br_consent_name(m->consent)));
+        json_object_set_new(j, "consent_id", json_string(m->consent_id));
         json_object_set_new(j, "segments", json_integer(m->segments));
         json_object_set_new(j, "sample_rate", json_integer(m->sample_rate));
         json_object_set_new(j, "near_codec", json_string(br_codec_name(m->near.payload_type)));

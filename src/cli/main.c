@@ -37,6 +37,7 @@ static void usage(FILE *f)
                "  stats                 the running daemon's counters\n"
                "  erase ID --reason TEXT   crypto-shred a recording (tombstone in the ledger)\n"
                "  keep ID               keep an on-demand recording that waits for confirmation\n"
+               "  phone-pin             the <phone-user pin> value for a PIN read from stdin\n"
                "privacy:\n"
                "  search --number N [--number M ...] [--device D]   recordings involving them (CSV)\n"
                "  hold ID --reason TEXT | unhold ID   legal hold: blocks erasure and retention\n"
@@ -300,6 +301,16 @@ int main(int argc, char **argv)
     }
     if (owned[nowned])
         nowned++;
+    if (strcmp(cmd_argv[0], "phone-pin") == 0 && cmd_argc == 1) {
+        /* A PIN on the command line would show in ps and shell history. */
+        static char pin[64];
+        if (!fgets(pin, sizeof pin, stdin)) {
+            fprintf(stderr, "usage: echo PIN | bibrec phone-pin\n");
+            return 2;
+        }
+        pin[strcspn(pin, "\r\n")] = 0;
+        cmd_argv[cmd_argc++] = pin;
+    }
     if (strcmp(cmd_argv[0], "check-proof") == 0) {
         char *proof = cmd_argc >= 2 ? slurp(cmd_argv[1]) : NULL;
         const char *pem = NULL;

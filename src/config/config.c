@@ -19,7 +19,10 @@
 #include "common/netlist.h"
 #include "common/util.h"
 
-enum type { T_STR, T_OPTSTR, T_PORT0, T_BASIS, T_MODE, T_NOTICE, T_PATH, T_SOCK, T_UINT, T_PORT, T_BOOL, T_LOGLEVEL };
+enum type {
+    T_STR, T_OPTSTR, T_PORT0, T_BASIS, T_MODE, T_NOTICE, T_PATH, T_SOCK, T_UINT, T_PORT, T_BOOL,
+    T_LOGLEVEL, T_DIGIT, T_ENUM
+};
 
 struct setting {
     const char *element;
@@ -28,10 +31,11 @@ struct setting {
     size_t offset;
     size_t size;
     unsigned min, max; /* for T_UINT */
+    const char *const *names; /* for T_ENUM: the accepted words, NULL-terminated */
 };
 
 #define S(el, at, ty, field, lo, hi) \
-    { el, at, ty, offsetof(br_config_t, field), sizeof(((br_config_t *)0)->field), lo, hi }
+    { el, at, ty, offsetof(br_config_t, field), sizeof(((br_config_t *)0)->field), lo, hi, NULL }
 
 static const struct setting settings[] = {
     S("log", "level", T_LOGLEVEL, log_level, 0, 0),
@@ -66,6 +70,12 @@ static const struct setting settings[] = {
     S("session", "max-calls", T_UINT, max_calls, 1, 100000),
     S("session", "drain-ms", T_UINT, drain_ms, 0, 3600000),
     S("session", "stitch-window-s", T_UINT, stitch_window_s, 0, 86400),
+    S("session", "consent-window-s", T_UINT, consent_window_s, 1, 86400),
+    S("http", "phone-pin", T_BOOL, phone_pin, 0, 0),
+    S("http", "phone-pin-minutes", T_UINT, phone_pin_minutes, 1, 1440),
+    S("phone-push", "user", T_STR, push_user, 0, 0),
+    S("phone-push", "password-env", T_STR, push_password_env, 0, 0),
+    S("phone-push", "port", T_PORT, push_port, 0, 0),
     S("cucm", "recording-number", T_STR, cucm.recording_number, 0, 0),
     S("cucm", "trunk-name", T_STR, cucm.trunk_name, 0, 0),
     S("cucm", "recording-profile", T_STR, cucm.recording_profile, 0, 0),
@@ -80,7 +90,7 @@ static const struct setting settings[] = {
 };
 
 #define CT(el, at, ty, field) \
-    { el, at, ty, offsetof(br_config_t, controller.field), sizeof(((br_config_t *)0)->controller.field), 0, 0 }
+    { el, at, ty, offsetof(br_config_t, controller.field), sizeof(((br_config_t *)0)->controller.field), 0, 0, NULL }
 static const struct setting controller_settings[] = {
     CT("controller", "name", T_STR, name),
     CT("controller", "contact", T_STR, contact),
@@ -88,14 +98,14 @@ static const struct setting controller_settings[] = {
 };
 
 #define PR(at, ty, field) \
-    { "processor", at, ty, offsetof(struct br_processor, field), sizeof(((struct br_processor *)0)->field), 0, 0 }
+    { "processor", at, ty, offsetof(struct br_processor, field), sizeof(((struct br_processor *)0)->field), 0, 0, NULL }
 static const struct setting processor_settings[] = {
     PR("name", T_STR, name),
     PR("role", T_STR, role),
 };
 
 #define PF(at, ty, field, lo, hi) \
-    { "profile", at, ty, offsetof(br_profile_t, field), sizeof(((br_profile_t *)0)->field), lo, hi }
+    { "profile", at, ty, offsetof(br_profile_t, field), sizeof(((br_profile_t *)0)->field), lo, hi, NULL }
 static const struct setting profile_settings[] = {
     PF("name", T_STR, name, 0, 0),
     PF("basis", T_BASIS, basis, 0, 0),
@@ -106,11 +116,50 @@ static const struct setting profile_settings[] = {
     PF("access", T_STR, access, 0, 0),
     PF("stop-digit", T_STR, stop_digit, 0, 0),
     PF("purpose", T_STR, purpose, 0, 0),
+    PF("require-consent", T_BOOL, require_consent, 0, 0),
+    { "profile", "consent-default", T_ENUM, offsetof(br_profile_t, consent_default),
+      sizeof(uint8_t), 0, 0, (const char *const[]){ "", "accept", "refuse", NULL } },
+};
+
+static const char *const ann_mode_names[] = { "greeting", "pre-connect", NULL };
+
+#define AN(at, ty, field, lo, hi) \
+    { "announcement", at, ty, offsetof(br_announcement_t, field), \
+      sizeof(((br_announcement_t *)0)->field), lo, hi, NULL }
+static const struct setting announcement_settings[] = {
+    AN("number", T_STR, number, 0, 0),
+    { "announcement", "mode", T_ENUM, offsetof(br_announcement_t, mode), sizeof(uint8_t), 0, 0,
+      ann_mode_names },
+    AN("transfer-to", T_STR, transfer_to, 0, 0),
+    AN("profile", T_STR, profile, 0, 0),
+    AN("collect", T_BOOL, collect, 0, 0),
+    AN("accept-digit", T_DIGIT, accept_digit, 0, 0),
+    AN("refuse-digit", T_DIGIT, refuse_digit, 0, 0),
+    AN("wait-ms", T_UINT, wait_ms, 0, 60000),
+    AN("language", T_STR, language, 0, 0),
+};
+
+#define PM(at, ty, field) \
+    { "prompt", at, ty, offsetof(struct br_prompt, field), sizeof(((struct br_prompt *)0)->field), \
+      0, 0, NULL }
+static const struct setting prompt_settings[] = {
+    PM("language", T_STR, language),
+    PM("file", T_PATH, file),
+    PM("callers", T_STR, callers),
+};
+
+#define PU(at, field) \
+    { "phone-user", at, T_STR, offsetof(br_phone_user_t, field), \
+      sizeof(((br_phone_user_t *)0)->field), 0, 0, NULL }
+static const struct setting phone_user_settings[] = {
+    PU("name", name),
+    PU("devices", devices),
+    PU("pin", pin),
 };
 
 #define MT(at, field) \
     { "match", at, T_STR, offsetof(struct br_profile_match, field), \
-      sizeof(((struct br_profile_match *)0)->field), 0, 0 }
+      sizeof(((struct br_profile_match *)0)->field), 0, 0, NULL }
 static const struct setting match_settings[] = {
     MT("dn", dn),
     MT("device", device),
@@ -141,6 +190,10 @@ void br_config_defaults(br_config_t *cfg)
     cfg->max_calls = 4000;
     cfg->drain_ms = 0;
     cfg->stitch_window_s = 3600;
+    cfg->consent_window_s = 300;
+    cfg->phone_pin_minutes = 15;
+    br_strlcpy(cfg->push_password_env, "BIBREC_PUSH_PASSWORD", sizeof cfg->push_password_env);
+    cfg->push_port = 80;
     br_strlcpy(cfg->trusted, "127.0.0.0/8 ::1", sizeof cfg->trusted);
     br_strlcpy(cfg->http_address, "127.0.0.1", sizeof cfg->http_address);
     cfg->http_port = 8080;
@@ -184,6 +237,7 @@ static const char *const basis_names[] = { "", "consent", "contract", "legal-obl
                                             "legitimate-interests" };
 static const char *const mode_names[] = { "", "always", "on-demand" };
 static const char *const notice_names[] = { "none", "tone", "announcement" };
+static const char *const consent_names[] = { "none", "accepted", "refused", "informed" };
 
 static int parse_enum(const char *v, const char *const *names, size_t n, int first)
 {
@@ -206,6 +260,33 @@ const char *br_mode_name(uint8_t mode)
 const char *br_notice_name(uint8_t notice)
 {
     return notice < BR_ARRAY_SIZE(notice_names) ? notice_names[notice] : "none";
+}
+
+const char *br_consent_name(uint8_t consent)
+{
+    return consent < BR_ARRAY_SIZE(consent_names) ? consent_names[consent] : "none";
+}
+
+const char *br_ann_mode_name(uint8_t mode)
+{
+    return mode <= BR_ANN_PRE_CONNECT ? ann_mode_names[mode] : "greeting";
+}
+
+/* "must be one of: a, b, c" from a NULL-terminated word list. */
+static int parse_word(const char *v, const char *const *names, uint8_t *out, char *why, size_t whysz)
+{
+    size_t n = 0;
+    for (int i = 0; names[i]; i++)
+        if (names[i][0] && strcmp(v, names[i]) == 0) {
+            *out = (uint8_t)i;
+            return 0;
+        }
+    n = (size_t)snprintf(why, whysz, "must be one of:");
+    for (int i = 0; names[i] && n < whysz; i++)
+        if (names[i][0])
+            n += (size_t)snprintf(why + n, whysz - n, "%s %s", i && names[i - 1][0] ? "," : "",
+                                  names[i]);
+    return -EINVAL;
 }
 
 /* Sets one setting of the struct at base (the configuration, or one item of
@@ -291,6 +372,15 @@ static int apply(void *base, const struct setting *s, const char *v, const char 
         }
         *(uint8_t *)field = (uint8_t)e;
         return 0;
+    case T_DIGIT:
+        if (strlen(v) != 1 || !strchr("0123456789*#", v[0])) {
+            snprintf(why, whysz, "must be one key: 0-9, * or #");
+            return -EINVAL;
+        }
+        br_strlcpy(field, v, s->size);
+        return 0;
+    case T_ENUM:
+        return parse_word(v, s->names, field, why, whysz);
     case T_LOGLEVEL:
         if (br_log_level_parse(v, field) < 0) {
             snprintf(why, whysz, "must be error, warn, info or debug");
@@ -410,14 +500,112 @@ static int parse_profile(br_config_t *cfg, xmlDocPtr doc, xmlNodePtr el, const c
     return 0;
 }
 
+static int check_announcement(const br_announcement_t *a, const char *name, long line, char *err,
+                              size_t errsz)
+{
+    if (!a->number[0] || a->nprompts == 0) {
+        snprintf(err, errsz, "%s:%ld: <announcement> needs a number and at least one <prompt>", name,
+                 line);
+        return -EINVAL;
+    }
+    if (a->mode == BR_ANN_PRE_CONNECT && !a->transfer_to[0]) {
+        snprintf(err, errsz, "%s:%ld: a pre-connect announcement needs transfer-to", name, line);
+        return -EINVAL;
+    }
+    if (a->collect && (!a->accept_digit[0] || !a->refuse_digit[0] ||
+                       a->accept_digit[0] == a->refuse_digit[0])) {
+        snprintf(err, errsz, "%s:%ld: collecting consent needs two different digits", name, line);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static int parse_announcement(br_config_t *cfg, xmlDocPtr doc, xmlNodePtr el, const char *name,
+                              const char *base_dir, char *err, size_t errsz)
+{
+    long line = (long)xmlGetLineNo(el);
+    br_announcement_t *a;
+    int rc;
+
+    if (cfg->nannouncements == BR_MAX_ANNOUNCEMENTS) {
+        snprintf(err, errsz, "%s:%ld: more than %d announcements", name, line, BR_MAX_ANNOUNCEMENTS);
+        return -EINVAL;
+    }
+    a = &cfg->announcements[cfg->nannouncements];
+    memset(a, 0, sizeof *a);
+    br_strlcpy(a->accept_digit, "1", sizeof a->accept_digit);
+    br_strlcpy(a->refuse_digit, "2", sizeof a->refuse_digit);
+    br_strlcpy(a->language, "en", sizeof a->language);
+    a->wait_ms = 5000;
+    a->collect = 1;
+    rc = apply_attributes(doc, el, announcement_settings, BR_ARRAY_SIZE(announcement_settings), a,
+                          name, base_dir, err, errsz);
+    if (rc < 0)
+        return rc;
+    for (xmlNodePtr m = el->children; m; m = m->next) {
+        if (m->type != XML_ELEMENT_NODE)
+            continue;
+        if (strcmp((const char *)m->name, "prompt") != 0 || a->nprompts == BR_MAX_PROMPTS) {
+            snprintf(err, errsz, "%s:%ld: <announcement> holds up to %d <prompt> and nothing else",
+                     name, (long)xmlGetLineNo(m), BR_MAX_PROMPTS);
+            return -EINVAL;
+        }
+        rc = apply_attributes(doc, m, prompt_settings, BR_ARRAY_SIZE(prompt_settings),
+                              &a->prompts[a->nprompts], name, base_dir, err, errsz);
+        if (rc < 0)
+            return rc;
+        if (!a->prompts[a->nprompts].file[0]) {
+            snprintf(err, errsz, "%s:%ld: <prompt> needs a file", name, (long)xmlGetLineNo(m));
+            return -EINVAL;
+        }
+        if (!a->prompts[a->nprompts].language[0])
+            br_strlcpy(a->prompts[a->nprompts].language, a->language, sizeof a->language);
+        a->nprompts++;
+    }
+    rc = check_announcement(a, name, line, err, errsz);
+    if (rc == 0)
+        cfg->nannouncements++;
+    return rc;
+}
+
+static int parse_phone_user(br_config_t *cfg, xmlDocPtr doc, xmlNodePtr el, const char *name,
+                            char *err, size_t errsz)
+{
+    br_phone_user_t *u;
+    int rc;
+
+    if (cfg->nphone_users == BR_MAX_PHONE_USERS) {
+        snprintf(err, errsz, "%s:%ld: more than %d phone users", name, (long)xmlGetLineNo(el),
+                 BR_MAX_PHONE_USERS);
+        return -EINVAL;
+    }
+    u = &cfg->phone_users[cfg->nphone_users];
+    rc = apply_attributes(doc, el, phone_user_settings, BR_ARRAY_SIZE(phone_user_settings), u, name,
+                          "", err, errsz);
+    if (rc < 0)
+        return rc;
+    if (!u->name[0] || !u->devices[0] || strncmp(u->pin, "hmac-sha256$", 12) != 0) {
+        snprintf(err, errsz,
+                 "%s:%ld: <phone-user> needs name, devices and a pin made by `bibrec phone-pin`",
+                 name, (long)xmlGetLineNo(el));
+        return -EINVAL;
+    }
+    cfg->nphone_users++;
+    return 0;
+}
+
 /* Elements that may appear more than once or hold children. */
 static int walk_special(br_config_t *cfg, xmlDocPtr doc, xmlNodePtr el, const char *name,
-                        char *err, size_t errsz)
+                        const char *base_dir, char *err, size_t errsz)
 {
     const char *n = (const char *)el->name;
 
     if (strcmp(n, "profile") == 0)
         return parse_profile(cfg, doc, el, name, err, errsz);
+    if (strcmp(n, "announcement") == 0)
+        return parse_announcement(cfg, doc, el, name, base_dir, err, errsz);
+    if (strcmp(n, "phone-user") == 0)
+        return parse_phone_user(cfg, doc, el, name, err, errsz);
     if (strcmp(n, "controller") == 0)
         return apply_attributes(doc, el, controller_settings, BR_ARRAY_SIZE(controller_settings),
                                 cfg, name, "", err, errsz);
@@ -439,7 +627,15 @@ int br_config_check_trusted(const char *text, char *why, size_t whysz)
     return br_netlist_parse(&l, text, why, whysz);
 }
 
-static int check_cross(const br_config_t *cfg, char *why, size_t whysz)
+static const br_profile_t *find_profile(const br_config_t *cfg, const char *name)
+{
+    for (int i = 0; i < cfg->nprofiles; i++)
+        if (strcmp(cfg->profiles[i].name, name) == 0)
+            return &cfg->profiles[i];
+    return NULL;
+}
+
+static int check_cross(br_config_t *cfg, char *why, size_t whysz)
 {
     if (cfg->rtp_port_min > cfg->rtp_port_max || cfg->rtp_port_max - cfg->rtp_port_min < 2) {
         snprintf(why, whysz, "rtp port-min must be below port-max with room for at least two ports");
@@ -469,6 +665,27 @@ static int check_cross(const br_config_t *cfg, char *why, size_t whysz)
         snprintf(why, whysz, "http port %u is also a SIP port", cfg->http_port);
         return -EINVAL;
     }
+    for (int i = 0; i < cfg->nannouncements; i++) {
+        const br_announcement_t *a = &cfg->announcements[i];
+        if (strcmp(a->number, cfg->cucm.recording_number) == 0) {
+            snprintf(why, whysz, "announcement number %s is also the recording number", a->number);
+            return -EINVAL;
+        }
+        if (a->profile[0] && !find_profile(cfg, a->profile)) {
+            snprintf(why, whysz, "announcement %s names profile '%s', which is not configured",
+                     a->number, a->profile);
+            return -EINVAL;
+        }
+        for (int j = 0; j < i; j++)
+            if (strcmp(cfg->announcements[j].number, a->number) == 0) {
+                snprintf(why, whysz, "two announcements for number %s", a->number);
+                return -EINVAL;
+            }
+    }
+    if (cfg->phone_pin && cfg->nphone_users == 0) {
+        snprintf(why, whysz, "http phone-pin=\"yes\" needs at least one <phone-user>");
+        return -EINVAL;
+    }
     if (cfg->sip_port >= cfg->rtp_port_min && cfg->sip_port <= cfg->rtp_port_max) {
         snprintf(why, whysz, "sip port %u lies inside the rtp port range", cfg->sip_port);
         return -EINVAL;
@@ -491,7 +708,7 @@ static int walk(br_config_t *cfg, xmlDocPtr doc, const char *name, const char *b
         int rc;
         if (el->type != XML_ELEMENT_NODE)
             continue;
-        rc = walk_special(cfg, doc, el, name, err, errsz);
+        rc = walk_special(cfg, doc, el, name, base_dir, err, errsz);
         if (rc <= 0) {
             if (rc < 0)
                 return rc;
@@ -507,6 +724,10 @@ static int walk(br_config_t *cfg, xmlDocPtr doc, const char *name, const char *b
         if (rc < 0)
             return rc;
     }
+    /* The route pattern the CUCM guide sets up defaults to the first announcement. */
+    if (!cfg->cucm.announcement_number[0] && cfg->nannouncements)
+        br_strlcpy(cfg->cucm.announcement_number, cfg->announcements[0].number,
+                   sizeof cfg->cucm.announcement_number);
     if (check_cross(cfg, why, sizeof why) < 0) {
         snprintf(err, errsz, "%s: %s", name, why);
         return -EINVAL;

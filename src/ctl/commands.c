@@ -11,6 +11,8 @@
 
 #include "common/util.h"
 #include "commands_int.h"
+#include "sql-free-store/consent.h"
+#include "sql-free-store/pin.h"
 #include "config/settings.h"
 #include "media/codec.h"
 #include "media/wav.h"
@@ -166,6 +168,30 @@ static int cmd_calls(const br_cmd_env_t *env, int argc, char **argv, br_buf_t *o
     return 0;
 }
 
+/* The consent decision a recording was made under, read from the store:
+ * "consent STATE ID digit=D timed_out=yes|no at=TIME prompt=FILE language=L". */
+static void show_consent(br_buf_t *out, br_store_t *st, const br_rec_meta_t *m)
+{
+    br_consent_rec_t c;
+    char at[32];
+
+    if (!m->consent_id[0]) {
+        br_buf_printf(out, "consent\tnone\n");
+        return;
+    }
+    memset(&c, 0, sizeof c);
+    if (br_consent_get(st, m->consent_id, &c) < 0) {
+        br_buf_printf(out, "consent\t%s\t%s\t(decision unreadable or erased)\n",
+                      br_consent_name(m->consent), m->consent_id);
+        return;
+    }
+    br_format_time(c.at_us, at, sizeof at);
+    br_buf_printf(out, "consent\t%s\t%s\tdigit=%c timed_out=%s at=%s announcement=%s prompt=%s "
+                  "language=%s played_ms=%u\n",
+                  br_consent_name(c.decision), c.id, c.digit ? c.digit : '-',
+                  c.timed_out ? "yes" : "no", at, c.called, c.prompt, c.language, c.played_ms);
+}
+
 static void show_party(br_buf_t *out, const char *side, const br_rec_party_t *p)
 {
     br_buf_printf(out,
@@ -216,6 +242,7 @@ static int cmd_show(const br_cmd_env_t *env, int argc, char **argv, br_buf_t *ou
                           why == BR_EXPIRY_NOT_KEPT ? "unless kept" : "retention");
         }
     }
+    show_consent(out, st, &m);
     show_party(out, "near", &m.near);
     show_party(out, "far", &m.far);
     for (uint32_t i = 0; i < m.nevents; i++) {
@@ -223,6 +250,9 @@ static int cmd_show(const br_cmd_env_t *env, int argc, char **argv, br_buf_t *ou
         if (e->kind == BR_EVENT_TAG)
             br_buf_printf(out, "event\t%.3f\ttag\t%s\t%s\n", e->at_ms / 1000.0, e->channel ? "far" : "near",
                           e->addr);
+        else if (e->kind == BR_EVENT_CONSENT)
+            br_buf_printf(out, "event\t%.3f\tconsent\t%s\tdecision=%s\n", e->at_ms / 1000.0,
+                          e->channel ? "far" : "near", e->addr);
         else if (e->kind == BR_EVENT_DTMF)
             br_buf_printf(out, "event\t%.3f\tdtmf\t%s\tdigit=%c duration_ms=%u\n", e->at_ms / 1000.0,
                           e->channel ? "far" : "near", e->digit, e->duration_ms);
@@ -400,6 +430,27 @@ static int cmd_stats(const br_cmd_env_t *env, int argc, char **argv, br_buf_t *o
     return 1;
 }
 
+/* phone-pin PIN: the <phone-user pin> value for a PIN (the CLI reads the
+ * PIN from its standard input, never from its command line). */
+static int cmd_phone_pin(const br_cmd_env_t *env, int argc, char **argv, br_buf_t *out, br_buf_t *err)
+{
+    char h[128];
+    int rc;
+
+    if (argc != 2) {
+        br_buf_printf(err, "usage: echo PIN | bibrec phone-pin\n");
+        return 2;
+    }
+    rc = br_pin_hash(env->st, argv[1], h, sizeof h);
+    if (rc < 0) {
+        br_buf_printf(err, "phone-pin: %s\n",
+                      rc == -EINVAL ? "a PIN has 4 to 16 digits" : br_strerror(rc));
+        return 1;
+    }
+    br_buf_printf(out, "%s\n", h);
+    return 0;
+}
+
 static const struct {
     const char *name;
     int (*fn)(const br_cmd_env_t *, int, char **, br_buf_t *, br_buf_t *);
@@ -425,6 +476,7 @@ static const struct {
     { "keep", cmd_keep, 0, 1 },
     { "user", br_cmd_user, 0, 1 },
     { "stats", cmd_stats, 0, 0 },
+    { "phone-pin", cmd_phone_pin, 0, 0 }, /* its argument is a secret: not in the ledger */
 };
 
 int br_cmd_output_is_file(const char *cmd)

@@ -3,7 +3,8 @@
  * number or device (through the blind indexes), legal hold, and for a
  * person identified by their numbers: export of everything (Art. 15 and
  * 20: one tar archive with the audio as WAV, the metadata and the audit
- * events as RFC 4180 CSV, and a README) and erasure (Art. 17) except what
+ * events as RFC 4180 CSV, the answers given at the consent announcement,
+ * and a README) and erasure (Art. 17) except what
  * a legal hold or a legal obligation still inside its retention keeps
  * (Art. 17(3)(b)).
  */
@@ -19,6 +20,7 @@
 #include "config/settings.h"
 #include "media/codec.h"
 #include "media/wav.h"
+#include "sql-free-store/consent.h"
 
 #define MAX_IDS 4096
 
@@ -235,11 +237,88 @@ static int audit_row(const br_ledger_entry_t *e, void *ctx)
     return 0;
 }
 
+/* ---- consent decisions taken by the subject's numbers ------------------------------ */
+
+/* Every decision taken by any number of q (decisions know no device). */
+static int collect_consents(const br_cmd_env_t *env, const br_subject_query_t *q, struct idset *s)
+{
+    int rc = 0;
+    for (int i = 0; i < q->nnumbers && rc == 0; i++)
+        rc = br_consent_by_number(env->st, q->numbers[i], add_id, s);
+    return rc;
+}
+
+#define CONSENT_HEADER "id,time,caller,announcement,decision,digit,timed_out,prompt,language,played_ms\r\n"
+
+static void consent_row(br_buf_t *out, const br_consent_rec_t *c)
+{
+    char at[32], digit[2] = { c->digit, 0 }, ms[16];
+    br_format_time(c->at_us, at, sizeof at);
+    snprintf(ms, sizeof ms, "%u", c->played_ms);
+    br_buf_csv_field(out, c->id, 0);
+    br_buf_csv_field(out, at, 0);
+    br_buf_csv_field(out, c->caller, 0);
+    br_buf_csv_field(out, c->called, 0);
+    br_buf_csv_field(out, br_consent_name(c->decision), 0);
+    br_buf_csv_field(out, digit, 0);
+    br_buf_csv_field(out, c->timed_out ? "yes" : "no", 0);
+    br_buf_csv_field(out, c->prompt, 0);
+    br_buf_csv_field(out, c->language, 0);
+    br_buf_csv_field(out, ms, 1);
+}
+
+/* consents.csv for the export; the decisions' ids join the audit search. */
+static void export_consents(const br_cmd_env_t *env, const br_subject_query_t *q, struct idset *ids,
+                            br_buf_t *csv)
+{
+    struct idset c = { 0 };
+    br_buf_printf(csv, CONSENT_HEADER);
+    collect_consents(env, q, &c);
+    for (size_t i = 0; i < c.n; i++) {
+        br_consent_rec_t rec;
+        memset(&rec, 0, sizeof rec);
+        if (br_consent_get(env->st, c.ids[i], &rec) == 0)
+            consent_row(csv, &rec);
+        add_id(c.ids[i], ids);
+    }
+    free(c.ids);
+}
+
+/* Erases the subject's decisions (with reason NULL: says what would be),
+ * except those that prove the consent of a recording that stays (kept
+ * lists the consent ids of recordings kept). */
+static int erase_consents(const br_cmd_env_t *env, const br_subject_query_t *q,
+                          const struct idset *kept, const char *reason, br_buf_t *out)
+{
+    struct idset c = { 0 };
+    int failed = 0;
+
+    collect_consents(env, q, &c);
+    for (size_t i = 0; i < c.n; i++) {
+        int keep = 0, rc;
+        for (size_t k = 0; k < kept->n && !keep; k++)
+            keep = strcmp(kept->ids[k], c.ids[i]) == 0;
+        if (keep) {
+            br_buf_printf(out, "consent %s\tkept: proves the consent of a recording that is kept\n",
+                          c.ids[i]);
+        } else if (!reason) {
+            br_buf_printf(out, "consent %s\twill be erased\n", c.ids[i]);
+        } else if ((rc = br_consent_erase(env->st, c.ids[i], env->actor, env->source, reason)) == 0) {
+            br_buf_printf(out, "consent %s\terased\n", c.ids[i]);
+        } else if (rc != -EALREADY) {
+            br_buf_printf(out, "consent %s\tFAILED: %s\n", c.ids[i], br_strerror(rc));
+            failed++;
+        }
+    }
+    free(c.ids);
+    return failed;
+}
+
 int br_subject_export(const br_cmd_env_t *env, const br_subject_query_t *q, br_buf_t *out,
                       br_buf_t *err)
 {
     struct idset s = { 0 };
-    br_buf_t meta, audit, readme, wav;
+    br_buf_t meta, audit, readme, wav, consents;
     int64_t now = br_now_us();
     char when[32];
     int rc;
@@ -251,6 +330,7 @@ int br_subject_export(const br_cmd_env_t *env, const br_subject_query_t *q, br_b
     br_buf_init(&meta);
     br_buf_init(&audit);
     br_buf_init(&readme);
+    br_buf_init(&consents);
     br_format_time(now, when, sizeof when);
     br_buf_printf(&meta, BR_REC_CSV_HEADER);
     br_buf_printf(&readme,
@@ -268,7 +348,12 @@ int br_subject_export(const br_cmd_env_t *env, const br_subject_query_t *q, br_b
                   "                  far_number and far_device (the other party), profile, basis (the\n"
                   "                  GDPR Art. 6(1) lawful basis), mode, retain_until (UTC; empty: kept\n"
                   "                  until erased), flags, state\n"
-                  "  audit.csv       every logged access to these recordings (who, what, when, outcome)\n"
+                  "  consents.csv    your answers at our recording announcement: id, time (UTC),\n"
+                  "                  caller, announcement (the number called), decision (accepted,\n"
+                  "                  refused, informed), digit, timed_out (no key pressed: the default\n"
+                  "                  applied), prompt, language, played_ms\n"
+                  "  audit.csv       every logged access to these recordings and answers (who, what,\n"
+                  "                  when, outcome)\n"
                   "  audio/ID.wav    the audio: left channel the recorded line, right the other party\n\n"
                   "Recordings, their lawful basis and how long they are kept\n");
     for (size_t i = 0; i < s.n; i++) {
@@ -297,6 +382,7 @@ int br_subject_export(const br_cmd_env_t *env, const br_subject_query_t *q, br_b
     }
     if (s.n == 0)
         br_buf_printf(&readme, "  none: no recording involves these numbers\n");
+    export_consents(env, q, &s, &consents);
     br_buf_printf(&audit, "seq,time,type,actor,action,target,source,outcome,detail\r\n");
     {
         struct audit_match a = { &s, &audit };
@@ -304,12 +390,14 @@ int br_subject_export(const br_cmd_env_t *env, const br_subject_query_t *q, br_b
     }
     br_tar_file(out, "README.txt", readme.data, readme.len, now);
     br_tar_file(out, "recordings.csv", meta.data, meta.len, now);
+    br_tar_file(out, "consents.csv", consents.data, consents.len, now);
     br_tar_file(out, "audit.csv", audit.data, audit.len, now);
     br_tar_end(out);
     br_buf_printf(err, "subject export: %zu recording(s)\n", s.n);
     br_buf_free(&meta);
     br_buf_free(&audit);
     br_buf_free(&readme);
+    br_buf_free(&consents);
     free(s.ids);
     return out->failed ? 1 : 0;
 }
@@ -317,7 +405,7 @@ int br_subject_export(const br_cmd_env_t *env, const br_subject_query_t *q, br_b
 int br_subject_erase(const br_cmd_env_t *env, const br_subject_query_t *q, const char *reason,
                      br_buf_t *out, br_buf_t *err)
 {
-    struct idset s = { 0 };
+    struct idset s = { 0 }, kept_consents = { 0 };
     int64_t now = br_now_us();
     int failed = 0;
 
@@ -335,9 +423,13 @@ int br_subject_erase(const br_cmd_env_t *env, const br_subject_query_t *q, const
             br_buf_printf(out, "%s\talready erased\n", m.id);
         } else if (br_store_held(env->st, m.id, why, sizeof why)) {
             br_buf_printf(out, "%s\tkept: legal hold (%s)\n", m.id, why);
+            if (m.consent_id[0])
+                add_id(m.consent_id, &kept_consents);
         } else if (m.basis == BR_BASIS_LEGAL_OBLIGATION && m.retain_until_us > now) {
             br_format_time(m.retain_until_us, until, sizeof until);
             br_buf_printf(out, "%s\tkept: legal obligation (Art. 17(3)(b)) until %s\n", m.id, until);
+            if (m.consent_id[0])
+                add_id(m.consent_id, &kept_consents);
         } else if (!reason) {
             br_buf_printf(out, "%s\twill be erased\n", m.id);
         } else if ((rc = br_store_erase(env->st, m.id, env->actor, env->source, reason)) == 0) {
@@ -349,7 +441,9 @@ int br_subject_erase(const br_cmd_env_t *env, const br_subject_query_t *q, const
     }
     if (s.n == 0)
         br_buf_printf(out, "no recording involves these numbers\n");
+    failed += erase_consents(env, q, &kept_consents, reason, out);
     free(s.ids);
+    free(kept_consents.ids);
     return failed ? 1 : 0;
 }
 

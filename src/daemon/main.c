@@ -25,7 +25,9 @@
 #include "crypto/sign.h"
 #include "ctl/server.h"
 #include "http/http.h"
+#include "announce/announce.h"
 #include "services/phone.h"
+#include "services/push.h"
 #include "session/session.h"
 #include "sip/sip.h"
 #include "sql-free-store/store.h"
@@ -35,6 +37,7 @@ struct daemon {
     br_config_t cfg;
     br_store_t *store;
     br_sessions_t *sessions;
+    br_announcer_t *announcer;
     br_sip_t *sip;
     br_ctl_t *ctl;
     br_http_t *http;
@@ -158,6 +161,15 @@ static int start_http(struct daemon *d)
         return 0;
     d->phone.sessions = d->sessions;
     d->phone.st = d->store;
+    d->phone.cfg = &d->cfg;
+    d->phone.loop = &d->loop;
+    br_sessions_set_notify(d->sessions, br_phone_notify, &d->phone);
+    if (br_push_enabled(&d->cfg)) {
+        if (br_push_init() < 0)
+            return -ENOMEM;
+        br_info("notices are pushed to phones as %s (password from $%s)", d->cfg.push_user,
+                d->cfg.push_password_env);
+    }
     if (br_netlist_parse(&d->phone.networks, d->cfg.phone_networks, why, sizeof why) < 0)
         return -EINVAL;
     snprintf(d->phone.base_url, sizeof d->phone.base_url, "http://%s:%u", d->cfg.http_address,
@@ -186,6 +198,12 @@ static void sessions_stopped(void *ctx)
         sip_stopped(d);
 }
 
+static void announcer_stopped(void *ctx)
+{
+    struct daemon *d = ctx;
+    br_sessions_stop(d->sessions, sessions_stopped, d);
+}
+
 static void shutdown_daemon(struct daemon *d)
 {
     if (d->stopping)
@@ -193,7 +211,10 @@ static void shutdown_daemon(struct daemon *d)
     d->stopping = 1;
     if (d->sip)
         br_sip_drain(d->sip);
-    br_sessions_stop(d->sessions, sessions_stopped, d);
+    if (d->announcer)
+        br_announcer_stop(d->announcer, announcer_stopped, d);
+    else
+        announcer_stopped(d);
 }
 
 static void signal_cb(uv_signal_t *s, int signum)
@@ -413,6 +434,23 @@ int main(int argc, char **argv)
     }
     if (d.sip)
         br_sip_attach(d.sip, d.sessions);
+    if (d.cfg.nannouncements) {
+        char why[PATH_MAX + 200];
+        rc = br_announcer_new(&d.announcer, &d.loop, d.store, &d.cfg, br_sessions_ports(d.sessions),
+                              br_sip_ann_ops(), why, sizeof why);
+        if (rc < 0) {
+            br_err("cannot start the announcement endpoint: %s", why);
+            d.exit_code = 1;
+        } else if (d.sip) {
+            br_sip_attach_announcer(d.sip, d.announcer);
+            for (int i = 0; i < d.cfg.nannouncements; i++)
+                br_info("announcement %s: %s, %d prompt(s)%s%s", d.cfg.announcements[i].number,
+                        br_ann_mode_name(d.cfg.announcements[i].mode),
+                        d.cfg.announcements[i].nprompts,
+                        d.cfg.announcements[i].collect ? ", asks for consent" : "",
+                        d.cfg.announcements[i].mode == BR_ANN_PRE_CONNECT ? ", then transfers" : "");
+        }
+    }
     if (d.exit_code == 0 && (rc = start_http(&d)) < 0) {
         br_err("cannot start HTTP on %s:%u: %s", d.cfg.http_address, d.cfg.http_port,
                rc == -EADDRINUSE ? "address in use" : br_strerror(rc));
@@ -433,6 +471,7 @@ int main(int argc, char **argv)
     uv_run(&d.loop, UV_RUN_DEFAULT);
 
     br_sip_free(d.sip);
+    br_announcer_free(d.announcer);
     br_sessions_free(d.sessions);
     br_ctl_free(d.ctl);
     br_http_free(d.http);

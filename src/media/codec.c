@@ -5,6 +5,7 @@
 #include "codec.h"
 
 #include <bcg729/decoder.h>
+#include <bcg729/encoder.h>
 #include <errno.h>
 #include <pthread.h>
 #include <spandsp.h>
@@ -228,4 +229,76 @@ long br_export_codec_run(br_export_codec_t *e, const uint8_t *frames, size_t nfr
     }
     out->len += nframes * up * 4;
     return (long)(nframes * up);
+}
+
+/* ---- encoding ------------------------------------------------------------------ */
+
+struct br_tx_codec {
+    uint8_t pt;
+    g722_encode_state_t *g722;
+    bcg729EncoderChannelContextStruct *g729;
+};
+
+int br_tx_codec_supported(uint8_t pt)
+{
+    return pt == BR_PT_PCMU || pt == BR_PT_PCMA || pt == BR_PT_G722 || pt == BR_PT_G729;
+}
+
+unsigned br_tx_codec_rate(uint8_t pt)
+{
+    return pt == BR_PT_G722 ? 16000 : 8000;
+}
+
+int br_tx_codec_new(br_tx_codec_t **out, uint8_t pt)
+{
+    br_tx_codec_t *c;
+
+    *out = NULL;
+    if (!br_tx_codec_supported(pt))
+        return -ENOTSUP;
+    c = calloc(1, sizeof *c);
+    if (!c)
+        return -ENOMEM;
+    c->pt = pt;
+    if (pt == BR_PT_G722)
+        c->g722 = g722_encode_init(NULL, 64000, 0);
+    if (pt == BR_PT_G729)
+        c->g729 = initBcg729EncoderChannel(0);
+    if ((pt == BR_PT_G722 && !c->g722) || (pt == BR_PT_G729 && !c->g729)) {
+        br_tx_codec_free(c);
+        return -ENOMEM;
+    }
+    *out = c;
+    return 0;
+}
+
+void br_tx_codec_free(br_tx_codec_t *c)
+{
+    if (!c)
+        return;
+    if (c->g722)
+        g722_encode_free(c->g722);
+    if (c->g729)
+        closeBcg729EncoderChannel(c->g729);
+    free(c);
+}
+
+size_t br_tx_codec_encode(br_tx_codec_t *c, const int16_t *pcm, uint8_t *out)
+{
+    uint8_t len = 0;
+
+    switch (c->pt) {
+    case BR_PT_PCMU:
+    case BR_PT_PCMA:
+        for (int i = 0; i < 160; i++)
+            out[i] = c->pt == BR_PT_PCMU ? br_ulaw_encode(pcm[i]) : br_alaw_encode(pcm[i]);
+        return 160;
+    case BR_PT_G722:
+        return (size_t)g722_encode(c->g722, out, pcm, 320);
+    case BR_PT_G729:
+        bcg729Encoder(c->g729, pcm, out, &len);
+        bcg729Encoder(c->g729, pcm + 80, out + len, &len);
+        return 20;
+    }
+    return 0;
 }

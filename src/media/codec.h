@@ -43,6 +43,16 @@ int br_rx_codec_decode(br_rx_codec_t *c, const uint8_t *payload, size_t len, uin
 
 /* Export side: interleaved (near, far) timeline bytes to 16-bit stereo PCM
  * at the higher of the two channels' rates; the lower is interpolated. */
+/* Encoding, for what bibrec sends (the announcement prompts): 20 ms per
+ * call; G.722 takes 320 samples at 16 kHz, the others 160 at 8 kHz. */
+typedef struct br_tx_codec br_tx_codec_t;
+int br_tx_codec_supported(uint8_t pt);
+unsigned br_tx_codec_rate(uint8_t pt);
+int br_tx_codec_new(br_tx_codec_t **out, uint8_t pt);
+void br_tx_codec_free(br_tx_codec_t *c);
+/* Returns the payload length (at most 160 bytes). */
+size_t br_tx_codec_encode(br_tx_codec_t *c, const int16_t *pcm, uint8_t *out);
+
 typedef struct br_export_codec br_export_codec_t;
 int br_export_codec_new(br_export_codec_t **out, uint8_t store_near, uint8_t store_far);
 void br_export_codec_free(br_export_codec_t *e);

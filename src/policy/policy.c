@@ -128,7 +128,7 @@ const char *br_basis_explained(uint8_t basis)
 struct section {
     char heading[160];
     int n;
-    char para[12][640];
+    char para[20][640];
 };
 
 struct doc {
@@ -167,6 +167,41 @@ static void describe_lines(const br_profile_t *p, char *out, size_t outsz)
                 n += (size_t)w < outsz - n ? (size_t)w : outsz - n - 1;
         }
     }
+}
+
+/* The announcements whose consent default is this profile's, and what
+ * require-consent means for its recordings. */
+static void describe_announcements(const br_config_t *cfg, const br_profile_t *p, struct section *s)
+{
+    for (int i = 0; i < cfg->nannouncements; i++) {
+        const br_announcement_t *a = &cfg->announcements[i];
+        char langs[64] = "";
+        size_t n = 0;
+
+        if (strcmp(a->profile, p->name) != 0)
+            continue;
+        for (int j = 0; j < a->nprompts && n < sizeof langs; j++)
+            n += (size_t)snprintf(langs + n, sizeof langs - n, "%s%s", j ? ", " : "", a->prompts[j].language);
+        add_para(s, "Announcement: callers to %s first hear a recorded announcement (%s)%s%s.", a->number,
+                 langs, a->mode == BR_ANN_PRE_CONNECT ? " and are then put through to " : "",
+                 a->mode == BR_ANN_PRE_CONNECT ? a->transfer_to : "");
+        if (a->collect)
+            add_para(s,
+                     "They are asked to press %c to agree to the recording or %c to refuse it; "
+                     "pressing nothing within %u seconds of the announcement's end counts as %s. "
+                     "Whoever refuses is not recorded.",
+                     a->accept_digit[0], a->refuse_digit[0], (a->wait_ms + 999) / 1000,
+                     p->consent_default == BR_CONSENT_ACCEPTED ? "agreement" : "refusal");
+        add_para(s,
+                 "Each answer is kept as proof, encrypted: the caller's number, the time, the key "
+                 "pressed (or none) and the announcement played; recordings made under it name it.");
+    }
+    if (p->require_consent)
+        add_para(s,
+                 "Calls on these lines are recorded only when the other party agreed at the "
+                 "announcement within the %u minutes before; otherwise nothing of the call is "
+                 "recorded.",
+                 (cfg->consent_window_s + 59) / 60);
 }
 
 static void build(const br_config_t *cfg, struct doc *d)
@@ -231,6 +266,7 @@ static void build(const br_config_t *cfg, struct doc *d)
                      "Consent: calls are recorded only with the consent of the people recorded; "
                      "whoever refuses is not recorded, and consent can be withdrawn at any time, "
                      "which ends the recording and erases it.");
+        describe_announcements(cfg, p, s);
         if (p->stop_digit[0])
             add_para(s,
                      "The other party may stop the recording at any time by pressing %c; what was "

@@ -3,19 +3,29 @@
  * text is escaped) and every URL is absolute, as phones require, built from
  * the Host header the phone used. A request names the device (the service
  * URL carries #DEVICENAME#, which the phone replaces); the device name alone
- * is not trusted: the source must be in <http phone-networks>.
+ * is not trusted: the source must be in <http phone-networks>, and with
+ * <http phone-pin="yes"> the user must also enter a PIN of a <phone-user>
+ * allowed on that device, which then holds for phone-pin-minutes for that
+ * device at that address. Wrong PINs lock the device for five minutes after
+ * five attempts, doubling with each lockout.
  */
 #include "phone.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <libxml/tree.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
+#include <arpa/inet.h>
+#include <fnmatch.h>
+
 #include "common/log.h"
 #include "common/util.h"
+#include "push.h"
+#include "sql-free-store/pin.h"
 
 #define MAX_CALLS 4
 
@@ -106,6 +116,149 @@ static void action_url(char *out, size_t outsz, const char *base, const char *ac
              rec ? "&rec=" : "", rec ? rec : "");
 }
 
+static uint64_t now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+static void peer_ip(br_http_req_t *req, char *out, size_t outsz)
+{
+    const struct sockaddr *sa = br_http_peer(req);
+    out[0] = 0;
+    if (sa && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)outsz);
+    else if (sa && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)outsz);
+}
+
+/* The device's entry (made, or the stalest one reused, if new). */
+static struct br_phone_seen *seen(br_phone_service_t *p, const char *device)
+{
+    struct br_phone_seen *free_slot = NULL, *oldest = &p->seen[0];
+    for (int i = 0; i < BR_PHONE_SEEN_MAX; i++) {
+        struct br_phone_seen *e = &p->seen[i];
+        if (strcmp(e->device, device) == 0)
+            return e;
+        if (!e->device[0] && !free_slot)
+            free_slot = e;
+        if (e->locked_until_ms < now_ms() && e->pin_until_ms < oldest->pin_until_ms)
+            oldest = e;
+    }
+    if (!free_slot) {
+        free_slot = oldest;
+        memset(free_slot, 0, sizeof *free_slot);
+    }
+    br_strlcpy(free_slot->device, device, sizeof free_slot->device);
+    return free_slot;
+}
+
+static int device_allowed(const br_phone_user_t *u, const char *device)
+{
+    char list[sizeof u->devices], *save = NULL;
+    br_strlcpy(list, u->devices, sizeof list);
+    for (char *g = strtok_r(list, " ,", &save); g; g = strtok_r(NULL, " ,", &save))
+        if (fnmatch(g, device, FNM_CASEFOLD) == 0)
+            return 1;
+    return 0;
+}
+
+static void pin_input(br_phone_service_t *p, br_http_req_t *req, br_http_resp_t *resp,
+                      const char *device, const char *prompt)
+{
+    char base[160], url[400];
+    xmlDocPtr doc;
+    xmlNodePtr root, item;
+
+    base_url(p, req, base, sizeof base);
+    root = object(&doc, "CiscoIPPhoneInput", "Recording", prompt);
+    action_url(url, sizeof url, base, "login", device, NULL);
+    xmlNewTextChild(root, NULL, BAD_CAST "URL", BAD_CAST url);
+    item = xmlNewChild(root, NULL, BAD_CAST "InputItem", NULL);
+    xmlNewTextChild(item, NULL, BAD_CAST "DisplayName", BAD_CAST "PIN");
+    xmlNewTextChild(item, NULL, BAD_CAST "QueryStringParam", BAD_CAST "pin");
+    xmlNewTextChild(item, NULL, BAD_CAST "DefaultValue", BAD_CAST "");
+    xmlNewTextChild(item, NULL, BAD_CAST "InputFlags", BAD_CAST "NP"); /* numeric, masked */
+    finish(doc, resp, 200);
+}
+
+/* The user whose PIN holds for this device at this address, or NULL. */
+static const char *pin_user(br_phone_service_t *p, const char *device, const char *ip)
+{
+    struct br_phone_seen *e = seen(p, device);
+    if (e->user[0] && e->pin_until_ms <= now_ms())
+        e->user[0] = 0; /* expired */
+    /* The same name from another address is asked, and changes nothing here. */
+    return e->user[0] && strcmp(e->ip, ip) == 0 ? e->user : NULL;
+}
+
+static void menu(br_phone_service_t *p, br_http_req_t *req, br_http_resp_t *resp, const char *device);
+
+/* /phone/login?device=D&pin=N: the PIN input's answer. */
+static void login(br_phone_service_t *p, br_http_req_t *req, br_http_resp_t *resp,
+                  const char *device, const char *ip, const char *peer)
+{
+    struct br_phone_seen *e = seen(p, device);
+    const char *pin = br_http_query(req, "pin");
+    uint64_t now = now_ms();
+    char actor[96], detail[96];
+
+    snprintf(actor, sizeof actor, "phone %s", device);
+    if (e->locked_until_ms > now) {
+        snprintf(detail, sizeof detail, "PIN refused: device locked for %" PRIu64 " s more",
+                 (e->locked_until_ms - now + 999) / 1000);
+        br_store_audit(p->st, actor, "phone-login", "-", peer, BR_OUTCOME_REFUSED, detail);
+        br_warn("phone service: %s from %s: %s", device, peer, detail);
+        text(resp, "Recording", "Too many wrong PINs. Try again later.", NULL);
+        return;
+    }
+    for (int i = 0; pin && i < p->cfg->nphone_users; i++) {
+        const br_phone_user_t *u = &p->cfg->phone_users[i];
+        if (!device_allowed(u, device) || br_pin_check(p->st, u->pin, pin) != 1)
+            continue;
+        br_strlcpy(e->user, u->name, sizeof e->user);
+        br_strlcpy(e->ip, ip, sizeof e->ip);
+        e->pin_until_ms = now + (uint64_t)p->cfg->phone_pin_minutes * 60000;
+        e->failures = 0;
+        e->lockouts = 0;
+        snprintf(detail, sizeof detail, "PIN accepted for %s", u->name);
+        br_store_audit(p->st, actor, "phone-login", "-", peer, BR_OUTCOME_OK, detail);
+        br_info("phone service: %s from %s: %s", device, peer, detail);
+        menu(p, req, resp, device);
+        return;
+    }
+    e->failures++;
+    if (e->failures >= BR_PIN_MAX_FAILURES) {
+        e->locked_until_ms = now + ((uint64_t)BR_PIN_LOCK_MS << (e->lockouts < 8 ? e->lockouts : 8));
+        e->lockouts++;
+        e->failures = 0;
+        snprintf(detail, sizeof detail, "wrong PIN; device locked for %" PRIu64 " s",
+                 (e->locked_until_ms - now) / 1000);
+    } else {
+        snprintf(detail, sizeof detail, "wrong PIN (%u of %d)", e->failures, BR_PIN_MAX_FAILURES);
+    }
+    br_store_audit(p->st, actor, "phone-login", "-", peer, BR_OUTCOME_REFUSED, detail);
+    br_warn("phone service: %s from %s: %s", device, peer, detail);
+    if (e->locked_until_ms > now)
+        text(resp, "Recording", "Too many wrong PINs. Try again later.", NULL);
+    else
+        pin_input(p, req, resp, device, "Wrong PIN. Enter your PIN");
+}
+
+void br_phone_notify(void *ctx, const char *device, const char *msg)
+{
+    br_phone_service_t *p = ctx;
+    for (int i = 0; p && device && device[0] && i < BR_PHONE_SEEN_MAX; i++)
+        if (strcmp(p->seen[i].device, device) == 0 && p->seen[i].ip[0]) {
+            br_push_text(p->loop, p->cfg, device, p->seen[i].ip, "Recording", msg);
+            return;
+        }
+    if (p && br_push_enabled(p->cfg))
+        br_info("no push to %s: the phone has not used the phone service yet, so its address is "
+                "unknown", device ? device : "-");
+}
+
 static void menu(br_phone_service_t *p, br_http_req_t *req, br_http_resp_t *resp, const char *device)
 {
     br_call_info_t calls[MAX_CALLS];
@@ -173,7 +326,7 @@ int br_phone_handle(void *ctx, br_http_req_t *req, br_http_resp_t *resp)
     br_phone_service_t *p = ctx;
     const char *path = br_http_path(req), *action = path[6] == '/' ? path + 7 : "";
     const char *device = br_http_query(req, "device"), *rec = br_http_query(req, "rec");
-    char peer[80], actor[96], back[400], base[160], detail[160];
+    char peer[80], actor[160], back[400], base[160], detail[160], ip[64];
     int rc = 0;
 
     br_http_peer_str(req, peer, sizeof peer);
@@ -189,6 +342,22 @@ int br_phone_handle(void *ctx, br_http_req_t *req, br_http_resp_t *resp)
         return 0;
     }
     snprintf(actor, sizeof actor, "phone %s", device);
+    peer_ip(req, ip, sizeof ip);
+    if (!p->cfg || !p->cfg->phone_pin)
+        br_strlcpy(seen(p, device)->ip, ip, sizeof seen(p, device)->ip);
+    if (p->cfg && p->cfg->phone_pin) {
+        const char *user;
+        if (strcmp(action, "login") == 0) {
+            login(p, req, resp, device, ip, peer);
+            return 0;
+        }
+        user = pin_user(p, device, ip);
+        if (!user) {
+            pin_input(p, req, resp, device, "Enter your PIN");
+            return 0;
+        }
+        snprintf(actor, sizeof actor, "%s (phone %s)", user, device);
+    }
     base_url(p, req, base, sizeof base);
     action_url(back, sizeof back, base, "", device, NULL);
     if (!action[0]) {
@@ -213,6 +382,8 @@ int br_phone_handle(void *ctx, br_http_req_t *req, br_http_resp_t *resp)
     }
     if (strcmp(action, "keep") == 0) {
         rc = br_session_keep(p->sessions, rec);
+        if (rc == 0)
+            br_phone_notify(p, device, "Recording kept");
         text(resp, "Recording", rc == 0 ? "The recording will be kept." : "This recording is kept anyway.", back);
     } else if (strcmp(action, "tag") == 0) {
         const char *tag = br_http_query(req, "tag");

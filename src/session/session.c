@@ -36,6 +36,7 @@
 #include "media/ports.h"
 #include "media/stream.h"
 #include "policy/policy.h"
+#include "sql-free-store/consent.h"
 
 #define RATE 8000
 #define TICK_MS 100
@@ -107,6 +108,8 @@ struct br_sessions {
     int stopping;
     int storage_failed;   /* a write failed; handled at the next tick */
     int storage_down;     /* refusing calls until a probe write succeeds */
+    void (*notify)(void *ctx, const char *device, const char *text);
+    void *notify_ctx;
     int storage_ticks;
     int storage_warned;
     int64_t drain_deadline_us;
@@ -689,6 +692,18 @@ void br_sessions_free(br_sessions_t *s)
     free(s);
 }
 
+void br_sessions_set_notify(br_sessions_t *s, void (*fn)(void *ctx, const char *device, const char *text),
+                            void *ctx)
+{
+    s->notify = fn;
+    s->notify_ctx = ctx;
+}
+
+br_ports_t *br_sessions_ports(br_sessions_t *s)
+{
+    return s->ports;
+}
+
 int br_sessions_available(const br_sessions_t *s)
 {
     return !s->stopping && !s->storage_down && s->stats->active_calls < s->cfg->max_calls;
@@ -823,13 +838,64 @@ static void format_pts(const br_sdp_media_t *m, char *out, size_t outsz)
         snprintf(out, outsz, "none");
 }
 
+/* The other party's decision at an announcement (the newest for the far
+ * end's number within the consent window): a refusal refuses the INVITEs,
+ * so that nothing of the call is ever recorded; a profile that requires
+ * consent refuses calls without an accepted decision. Returns 0 or the SIP
+ * status to refuse with. */
+static int consent_check(br_sessions_t *s, const br_cucm_from_t *f, const br_profile_t *p,
+                         br_consent_rec_t *rec, int *found, char *why, size_t whysz)
+{
+    int64_t since = br_now_us() - (int64_t)s->cfg->consent_window_s * 1000000;
+    int rc = br_consent_latest(s->st, f->far_addr, since, rec);
+    const char *id = rc > 0 ? rec->id : "-";
+
+    *found = rc > 0;
+    if (rc < 0)
+        br_warn("refci %s: looking up a consent decision failed: %s", f->refci, br_strerror(rc));
+    if (rc > 0 && rec->decision == BR_CONSENT_REFUSED)
+        snprintf(why, whysz, "the other party refused recording (consent decision %s)", rec->id);
+    else if (p && p->require_consent && (rc <= 0 || rec->decision != BR_CONSENT_ACCEPTED))
+        snprintf(why, whysz, "profile %s records only with the other party's consent, and none "
+                 "was given in the last %u s", p->name, s->cfg->consent_window_s);
+    else
+        return 0;
+    s->stats->refused_policy++;
+    br_store_audit(s->st, "bibrecd", "refuse-recording", id, "sip", BR_OUTCOME_REFUSED, why);
+    /* Both legs are refused; the phone hears of it once. */
+    if (s->notify && f->stream == BR_STREAM_NEAR)
+        s->notify(s->notify_ctx, f->near_device,
+                  rc > 0 && rec->decision == BR_CONSENT_REFUSED ? "Customer declined recording"
+                                                                : "Call not recorded: no consent");
+    return 403;
+}
+
+/* The recording carries the decision it was made under, in its metadata
+ * and on its timeline. */
+static void link_consent(br_call_t *c, const br_consent_rec_t *rec)
+{
+    br_rec_event_t ev;
+
+    br_strlcpy(c->meta.consent_id, rec->id, sizeof c->meta.consent_id);
+    c->meta.consent = rec->decision;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = BR_EVENT_CONSENT;
+    ev.channel = BR_CH_FAR;
+    br_strlcpy(ev.addr, rec->id, sizeof ev.addr);
+    ev.digit = rec->digit;
+    br_meta_add_event(&c->meta, &ev);
+    br_info("refci %s: linked to consent decision %s (%s)", c->meta.near.refci, rec->id,
+            br_consent_name(rec->decision));
+}
+
 int br_session_leg_new(br_sessions_t *s, const br_cucm_from_t *f, const char *call_id,
                        const br_sdp_media_t *offer, void *sip_ctx, br_leg_t **out, char *why,
                        size_t whysz)
 {
     int channel = f->stream == BR_STREAM_NEAR ? BR_CH_NEAR : BR_CH_FAR;
     uint8_t pts[BR_SDP_MAX_PTS], dtmf;
-    int npts, rc, fresh = 0;
+    int npts, rc, fresh = 0, have_consent = 0;
+    br_consent_rec_t consent;
     br_call_t *c;
     br_leg_t *leg;
 
@@ -862,6 +928,12 @@ int br_session_leg_new(br_sessions_t *s, const br_cucm_from_t *f, const char *ca
         return 403;
     }
     if (!c) {
+        rc = consent_check(s, f, br_policy_match(s->cfg, f->near_addr, f->near_device), &consent,
+                           &have_consent, why, whysz);
+        if (rc)
+            return rc;
+    }
+    if (!c) {
         if (s->stats->active_calls >= s->cfg->max_calls) {
             s->stats->refused_capacity++;
             snprintf(why, whysz, "at capacity (%u concurrent recordings)", s->cfg->max_calls);
@@ -873,6 +945,8 @@ int br_session_leg_new(br_sessions_t *s, const br_cucm_from_t *f, const char *ca
             return 503;
         }
         fresh = 1;
+        if (have_consent)
+            link_consent(c, &consent);
     }
     leg = &c->legs[channel];
     memset(leg, 0, offsetof(br_leg_t, stream));

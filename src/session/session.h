@@ -22,6 +22,7 @@
 
 #include "common/stats.h"
 #include "config/settings.h"
+#include "media/ports.h"
 #include "sip/cucm_from.h"
 #include "sip/sdp.h"
 #include "sql-free-store/store.h"
@@ -47,6 +48,12 @@ void br_sessions_stop(br_sessions_t *s, void (*cb)(void *ctx), void *ctx);
 void br_sessions_free(br_sessions_t *s);
 /* Whether a new call could be taken now (for OPTIONS). */
 int br_sessions_available(const br_sessions_t *s);
+/* Tells the recorded phone something ("Customer declined recording"):
+ * fn runs on the loop with the near end's device name. */
+void br_sessions_set_notify(br_sessions_t *s, void (*fn)(void *ctx, const char *device, const char *text),
+                            void *ctx);
+/* The RTP port pool, shared with the announcement endpoint. */
+br_ports_t *br_sessions_ports(br_sessions_t *s);
 
 /* What the phone service shows about a call in progress. */
 typedef struct br_call_info {

@@ -36,6 +36,14 @@ static const char *codec_name(uint8_t pt)
 int br_sdp_write(char *out, size_t outsz, const char *addr, uint16_t port, const uint8_t *pts,
                  int npts, uint8_t dtmf_pt, uint64_t sess_id, uint64_t version)
 {
+    return br_sdp_write_dir(out, outsz, addr, port, pts, npts, dtmf_pt, sess_id, version,
+                            "recvonly");
+}
+
+int br_sdp_write_dir(char *out, size_t outsz, const char *addr, uint16_t port, const uint8_t *pts,
+                     int npts, uint8_t dtmf_pt, uint64_t sess_id, uint64_t version,
+                     const char *direction)
+{
     const char *ip = strchr(addr, ':') ? "IP6" : "IP4";
     size_t n;
     int w;
@@ -83,7 +91,7 @@ int br_sdp_write(char *out, size_t outsz, const char *addr, uint16_t port, const
             return -ENOSPC;
         n += (size_t)w;
     }
-    w = snprintf(out + n, outsz - n, "a=ptime:20\r\na=recvonly\r\n");
+    w = snprintf(out + n, outsz - n, "a=ptime:20\r\na=%s\r\n", direction);
     if (w < 0 || (size_t)w >= outsz - n)
         return -ENOSPC;
     return 0;

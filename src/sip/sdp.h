@@ -28,6 +28,12 @@ int br_sdp_write(char *out, size_t outsz, const char *addr, uint16_t port, const
 
 /* Parses an SDP body and extracts the first audio stream. Returns 0, or
  * -EPROTO when the body is not SDP or has no usable audio stream. */
+/* The same, with another direction than recvonly (the announcement
+ * endpoint sends its prompt: sendrecv). */
+int br_sdp_write_dir(char *out, size_t outsz, const char *addr, uint16_t port, const uint8_t *pts,
+                     int npts, uint8_t dtmf_pt, uint64_t sess_id, uint64_t version,
+                     const char *direction);
+
 int br_sdp_parse(const char *body, size_t len, br_sdp_media_t *out);
 
 #endif

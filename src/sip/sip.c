@@ -32,6 +32,7 @@
 #include <sofia-sip/su_wait.h>
 #include <sofia-sip/tport_tag.h>
 
+#include "announce/announce.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/netlist.h"
@@ -49,6 +50,8 @@ struct dialog {
     br_sip_t *sip;
     nua_handle_t *nh;
     br_leg_t *leg; /* NULL once the session layer has let go */
+    br_ann_call_t *ann; /* an announcement call instead of a recording leg */
+    char peer_host[80]; /* where a transfer's Refer-To points: the peer's Contact */
     dialog_t *prev, *next;
     br_sdp_media_t local;
     int answered;
@@ -61,6 +64,7 @@ struct br_sip {
     uv_loop_t *loop;
     const br_config_t *cfg;
     br_sessions_t *sessions;
+    br_announcer_t *announcer;
     br_stats_t *stats;
     br_netlist_t trusted;
     su_root_t *root;
@@ -204,6 +208,11 @@ static void dialog_unlink(dialog_t *d)
 
 static void dialog_end(dialog_t *d, const char *reason, int q850)
 {
+    if (d->ann) {
+        br_ann_call_t *c = d->ann;
+        d->ann = NULL;
+        br_ann_call_end(c, reason);
+    }
     if (d->leg) {
         br_leg_t *leg = d->leg;
         d->leg = NULL;
@@ -214,8 +223,9 @@ static void dialog_end(dialog_t *d, const char *reason, int q850)
 static void respond_sdp(nua_handle_t *nh, dialog_t *d)
 {
     char sdp[1024];
-    if (br_sdp_write(sdp, sizeof sdp, d->local.addr, d->local.port, d->local.pts, d->local.npts,
-                     d->local.dtmf_pt, d->sip->sess_id, d->sdp_version) < 0) {
+    if (br_sdp_write_dir(sdp, sizeof sdp, d->local.addr, d->local.port, d->local.pts,
+                         d->local.npts, d->local.dtmf_pt, d->sip->sess_id, d->sdp_version,
+                         d->local.direction[0] ? d->local.direction : "recvonly") < 0) {
         nua_respond(nh, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
         return;
     }
@@ -261,6 +271,22 @@ static int parse_from(const sip_t *sip, br_cucm_from_t *from)
     int rc = s ? br_cucm_from_parse(s, strlen(s), from) : -BR_FROM_ERR_SYNTAX;
     su_home_deinit(home);
     return rc;
+}
+
+/* The status code in a REFER's NOTIFY body ("SIP/2.0 200 OK"), or 0. */
+static int sipfrag_status(const sip_t *sip)
+{
+    const char *p;
+    char line[64];
+    int status = 0;
+
+    if (!sip || !sip->sip_payload || !sip->sip_payload->pl_data)
+        return 0;
+    p = sip->sip_payload->pl_data;
+    snprintf(line, sizeof line, "%.*s", (int)(sip->sip_payload->pl_len < 63 ? sip->sip_payload->pl_len : 63), p);
+    if (sscanf(line, "SIP/2.0 %3d", &status) != 1 || status < 100 || status > 699)
+        return 0;
+    return status;
 }
 
 static int q850_cause(const sip_t *sip)
@@ -318,6 +344,36 @@ static void ops_hangup(void *ctx, const char *reason)
 
 const br_session_ops_t br_sip_session_ops = { ops_answer, ops_refuse, ops_hangup };
 
+/* ---- the announcement endpoint's calls into SIP ------------------------------- */
+
+static void ann_hangup(void *ctx, const char *reason)
+{
+    dialog_t *d = ctx;
+    d->ann = NULL;
+    ops_hangup(ctx, reason);
+}
+
+static void ann_refer(void *ctx, const char *target)
+{
+    dialog_t *d = ctx;
+    char uri[200];
+
+    if (strchr(target, '@') || strncmp(target, "sip:", 4) == 0)
+        snprintf(uri, sizeof uri, "<%s%s>", strncmp(target, "sip:", 4) ? "sip:" : "", target);
+    else
+        snprintf(uri, sizeof uri, "<sip:%s@%s>", target, d->peer_host);
+    br_info("announcement %s: REFER to %s", d->call_id, uri);
+    nua_refer(d->nh, SIPTAG_REFER_TO_STR(uri), TAG_END());
+    kick(d->sip);
+}
+
+static const br_ann_ops_t ann_ops = { ops_answer, ann_hangup, ann_refer };
+
+const br_ann_ops_t *br_sip_ann_ops(void)
+{
+    return &ann_ops;
+}
+
 /* ---- events --------------------------------------------------------------- */
 
 static void on_reinvite(nua_handle_t *nh, dialog_t *d, const sip_t *sip)
@@ -336,8 +392,66 @@ static void on_reinvite(nua_handle_t *nh, dialog_t *d, const sip_t *sip)
     respond_sdp(nh, d);
 }
 
+static dialog_t *dialog_new(br_sip_t *s, nua_handle_t *nh, const char *call_id)
+{
+    dialog_t *d = calloc(1, sizeof *d);
+    if (!d) {
+        nua_respond(nh, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+        return NULL;
+    }
+    d->sip = s;
+    d->nh = nh;
+    d->sdp_version = 1;
+    br_strlcpy(d->call_id, call_id, sizeof d->call_id);
+    d->next = s->dialogs;
+    if (s->dialogs)
+        s->dialogs->prev = d;
+    s->dialogs = d;
+    nua_handle_bind(nh, d);
+    return d;
+}
+
+/* The Request-URI's user part: which number CUCM routed the call to. */
+static const char *called_number(const sip_t *sip)
+{
+    return sip->sip_request ? sip->sip_request->rq_url->url_user : NULL;
+}
+
+/* A call for an announcement number: answered by the announcement endpoint. */
+static void on_announcement_invite(br_sip_t *s, nua_handle_t *nh, const br_announcement_t *ann,
+                                   const sip_t *sip, const char *call_id, const char *src)
+{
+    const char *caller = sip->sip_from ? sip->sip_from->a_url->url_user : "";
+    br_sdp_media_t offer;
+    char why[160];
+    dialog_t *d;
+    int has_offer = payload_sdp(sip, &offer), rc;
+
+    if (has_offer < 0) {
+        s->stats->sip_errors++;
+        refuse(nh, 400, "Bad SDP", "sdp-unreadable");
+        return;
+    }
+    d = dialog_new(s, nh, call_id);
+    if (!d)
+        return;
+    if (sip->sip_contact && sip->sip_contact->m_url->url_host)
+        snprintf(d->peer_host, sizeof d->peer_host, "%s%s%s", sip->sip_contact->m_url->url_host,
+                 sip->sip_contact->m_url->url_port ? ":" : "",
+                 sip->sip_contact->m_url->url_port ? sip->sip_contact->m_url->url_port : "");
+    else
+        br_strlcpy(d->peer_host, src, sizeof d->peer_host);
+    rc = br_ann_call_new(s->announcer, ann, caller ? caller : "", call_id, src,
+                         has_offer > 0 ? &offer : NULL, d, &d->ann, why, sizeof why);
+    if (rc != 0) {
+        br_warn("announcement INVITE %s from %s refused with %d: %s", call_id, src, rc, why);
+        refuse(nh, rc, phrase_of(rc), why);
+    }
+}
+
 static void on_invite(br_sip_t *s, nua_t *nua, nua_handle_t *nh, dialog_t *d, const sip_t *sip)
 {
+    const br_announcement_t *ann;
     char call_id[128], src[80], why[200];
     const struct sockaddr *sa;
     br_sdp_media_t offer;
@@ -358,6 +472,11 @@ static void on_invite(br_sip_t *s, nua_t *nua, nua_handle_t *nh, dialog_t *d, co
         s->stats->refused_draining++;
         br_info("INVITE %s from %s refused: shutting down", call_id, src);
         refuse(nh, SIP_503_SERVICE_UNAVAILABLE, "shutting down");
+        return;
+    }
+    ann = br_announcer_find(s->announcer, called_number(sip));
+    if (ann) {
+        on_announcement_invite(s, nh, ann, sip, call_id, src);
         return;
     }
     rc = parse_from(sip, &from);
@@ -381,20 +500,9 @@ static void on_invite(br_sip_t *s, nua_t *nua, nua_handle_t *nh, dialog_t *d, co
         refuse(nh, 400, "Bad SDP", "sdp-unreadable");
         return;
     }
-    d = calloc(1, sizeof *d);
-    if (!d) {
-        nua_respond(nh, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+    d = dialog_new(s, nh, call_id);
+    if (!d)
         return;
-    }
-    d->sip = s;
-    d->nh = nh;
-    d->sdp_version = 1;
-    br_strlcpy(d->call_id, call_id, sizeof d->call_id);
-    d->next = s->dialogs;
-    if (s->dialogs)
-        s->dialogs->prev = d;
-    s->dialogs = d;
-    nua_handle_bind(nh, d);
     /* The session may answer or refuse through the ops before this returns. */
     rc = br_session_leg_new(s->sessions, &from, call_id, has_offer > 0 ? &offer : NULL, d, &d->leg,
                             why, sizeof why);
@@ -412,6 +520,14 @@ static void on_ack(dialog_t *d, const sip_t *sip)
     if (!d || !sip)
         return;
     has = payload_sdp(sip, &answer);
+    if (d->ann) {
+        if (has < 0)
+            d->sip->stats->sip_errors++;
+        if (!d->acked)
+            br_ann_call_ack(d->ann, has > 0 ? &answer : NULL);
+        d->acked = 1;
+        return;
+    }
     if (has < 0) {
         d->sip->stats->sip_errors++;
         br_warn("leg %s: ACK carries an unreadable SDP answer", d->call_id);
@@ -515,6 +631,14 @@ static void nua_cb(nua_event_t event, int status, char const *phrase, nua_t *nua
         break;
     case nua_i_update:
         on_update(s, nua, nh, d, sip);
+        break;
+    case nua_r_refer:
+        if (d && d->ann)
+            br_ann_call_refer_status(d->ann, status);
+        break;
+    case nua_i_notify:
+        if (d && d->ann)
+            br_ann_call_refer_status(d->ann, sipfrag_status(sip));
         break;
     case nua_i_options:
         on_options(s, nua, nh, d, sip);
@@ -733,6 +857,11 @@ fail:
     su_deinit();
     free(s);
     return rc;
+}
+
+void br_sip_attach_announcer(br_sip_t *s, br_announcer_t *a)
+{
+    s->announcer = a;
 }
 
 void br_sip_attach(br_sip_t *s, br_sessions_t *sessions)

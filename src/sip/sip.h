@@ -9,6 +9,7 @@
 
 #include <uv.h>
 
+#include "announce/announce.h"
 #include "config/settings.h"
 #include "session/session.h"
 
@@ -22,6 +23,10 @@ extern const br_session_ops_t br_sip_session_ops;
  * Call br_sip_attach() before the loop runs. */
 int br_sip_start(br_sip_t **out, uv_loop_t *loop, const br_config_t *cfg, br_stats_t *stats);
 void br_sip_attach(br_sip_t *s, br_sessions_t *sessions);
+/* Calls for announcement numbers go to a (optional). */
+void br_sip_attach_announcer(br_sip_t *s, br_announcer_t *a);
+/* The announcement endpoint's ops (announce.h) the SIP layer implements. */
+const br_ann_ops_t *br_sip_ann_ops(void);
 /* Draining: new INVITEs and OPTIONS get 503; dialogs in progress go on. */
 void br_sip_drain(br_sip_t *s);
 /* Shuts the stack down (BYE for what is left); cb runs when the stack and

@@ -236,6 +236,7 @@ async function recordingView(id) {
   add('Kept until', r.retain_until || 'erased on request');
   add('Flags', r.flags);
   add('Tags', (r.tags || []).join(', '));
+  add('Consent', r.consent && r.consent !== 'none' ? `${r.consent} (decision ${r.consent_id})` : '');
   const timeline = table(['At (s)', 'What', 'Detail'], (r.timeline || []).map((t) =>
     el('tr', {}, el('td', {}, Number(t.at_s).toFixed(3)), el('td', {}, t.kind),
       el('td', {}, [t.channel, t.digit ? `digit ${t.digit}` : '', t.value || '',

@@ -13,6 +13,9 @@
  * HTTP Basic user and password gets 401, as CUCM answers. The first answer
  * sets a session cookie, as CUCM does, so the test can see it come back.
  *
+ * It also stands in for a phone's web server: POST /CGI/Execute (a push,
+ * t_phone_pin.sh) is answered 200 with a CiscoIPPhoneResponse, as phones do.
+ *
  * One connection at a time, "Connection: close" on every answer. It exits
  * on SIGTERM or after --idle seconds (default 30) without a connection, so
  * it can never hang a test run.
@@ -164,6 +167,13 @@ static void serve(int fd, const char *dir, unsigned n, const char *fault, const 
                    "text/html", "<html><body><h1>HTTP Status 401 - Unauthorized</h1></body></html>");
             goto out;
         }
+    }
+    /* A phone's push URL answers as a phone does when it took the object. */
+    if (strncmp(buf, "POST /CGI/Execute ", 18) == 0) {
+        answer(fd, 200, "OK", "", "text/xml",
+               "<CiscoIPPhoneResponse><ResponseItem Status=\"0\" Data=\"Success\" URL=\"\"/>"
+               "</CiscoIPPhoneResponse>");
+        goto out;
     }
     /* SOAPAction: "CUCM:DB ver=14.0 addSipTrunk" -> addSipTrunk */
     header(buf, "SOAPAction", value, sizeof value);

@@ -4,7 +4,14 @@
  * timing, and RFC 4733 telephone-events at chosen moments (start packet,
  * updates every 50 ms, three end packets with the same timestamp).
  *
- *   rtpsend HOST PORT SECONDS [--tone HZ] [--dtmf DIGIT@SECONDS]...
+ *   rtpsend HOST PORT SECONDS [--tone HZ] [--dtmf DIGIT@SECONDS]... [--bind PORT]
+ *           [--rx-tone HZ] [--silent]
+ *
+ * With --bind it sends from that local port and also receives on it; with
+ * --rx-tone it then reports what came back (the other side's RTP, PCMU):
+ * "rx packets=N pt=P tone_share=S", S being the share of the received
+ * signal's energy at HZ (Goertzel, per 20 ms packet). --silent sends only
+ * the telephone-events, no audio packets.
  *
  * Exit status: 0 sent, 1 socket error, 64 bad usage.
  */
@@ -42,6 +49,46 @@ static uint8_t ulaw(int16_t pcm)
     return (uint8_t)(((seg << 4) | ((v >> (seg + 1)) & 0x0f)) ^ mask);
 }
 
+static int16_t ulaw_decode(uint8_t u)
+{
+    int t;
+    u = (uint8_t)~u;
+    t = ((u & 0x0f) << 3) + 0x84;
+    t <<= (u & 0x70) >> 4;
+    return (int16_t)((u & 0x80) ? 0x84 - t : t - 0x84);
+}
+
+struct rx {
+    long packets;
+    int pt;
+    double tone, total; /* energies */
+    double hz;
+};
+
+/* Takes every datagram waiting on fd (non-blocking). */
+static void receive(int fd, struct rx *rx)
+{
+    uint8_t buf[1500];
+    ssize_t n;
+
+    while ((n = recv(fd, buf, sizeof buf, MSG_DONTWAIT)) > 12) {
+        double coeff = 2 * cos(2 * M_PI * rx->hz / 8000.0), s1 = 0, s2 = 0, energy = 0;
+        size_t cc = (size_t)(buf[0] & 0x0f), off = 12 + 4 * cc;
+        rx->packets++;
+        rx->pt = buf[1] & 0x7f;
+        if (rx->pt != PT_PCMU || (size_t)n <= off)
+            continue;
+        for (size_t i = off; i < (size_t)n; i++) {
+            double x = ulaw_decode(buf[i]), s0 = x + coeff * s1 - s2;
+            s2 = s1, s1 = s0;
+            energy += x * x;
+        }
+        /* Goertzel power, scaled to the same units as the sum of squares. */
+        rx->tone += (s1 * s1 + s2 * s2 - coeff * s1 * s2) * 2.0 / (double)((size_t)n - off);
+        rx->total += energy;
+    }
+}
+
 static void header(uint8_t *p, int marker, int pt, uint16_t seq, uint32_t ts)
 {
     p[0] = 0x80;
@@ -73,6 +120,8 @@ int main(int argc, char **argv)
     uint16_t seq = 1000;
     uint32_t ts = 160000;
     long packets;
+    int bind_port = 0, silent = 0;
+    struct rx rx = { 0 };
 
     if (argc < 4 || inet_pton(AF_INET, argv[1], &to.sin_addr) != 1) {
         fprintf(stderr, "usage: rtpsend HOST PORT SECONDS [--tone HZ] [--dtmf DIGIT@SECONDS]...\n");
@@ -80,8 +129,17 @@ int main(int argc, char **argv)
     }
     to.sin_port = htons((uint16_t)atoi(argv[2]));
     secs = atof(argv[3]);
-    for (int i = 4; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "--tone") == 0) {
+    for (int i = 4; i < argc; i += 2) {
+        if (strcmp(argv[i], "--silent") == 0) {
+            silent = 1;
+            i--;
+        } else if (i + 1 >= argc) {
+            return 64;
+        } else if (strcmp(argv[i], "--bind") == 0) {
+            bind_port = atoi(argv[i + 1]);
+        } else if (strcmp(argv[i], "--rx-tone") == 0) {
+            rx.hz = atof(argv[i + 1]);
+        } else if (strcmp(argv[i], "--tone") == 0) {
             hz = atof(argv[i + 1]);
         } else if (strcmp(argv[i], "--dtmf") == 0 && ndtmf < MAX_DTMF) {
             const char *d = argv[i + 1], *digits = "0123456789*#";
@@ -97,6 +155,14 @@ int main(int argc, char **argv)
     fd = socket(AF_INET, SOCK_DGRAM, 0);
     if (fd < 0)
         return 1;
+    if (bind_port) {
+        struct sockaddr_in me = { .sin_family = AF_INET, .sin_port = htons((uint16_t)bind_port) };
+        me.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (bind(fd, (struct sockaddr *)&me, sizeof me) < 0) {
+            perror("rtpsend: bind");
+            return 1;
+        }
+    }
     clock_gettime(CLOCK_MONOTONIC, &t0);
     packets = (long)(secs * 50);
     for (long k = 0; k < packets; k++) {
@@ -125,7 +191,7 @@ int main(int argc, char **argv)
                 in_event = 1;
             }
         }
-        if (!in_event) {
+        if (!in_event && !silent) {
             header(pkt, 0, PT_PCMU, seq++, ts);
             for (int i = 0; i < 160; i++)
                 pkt[12 + i] = ulaw((int16_t)(8000 * sin(2 * M_PI * hz * (double)(ts + (uint32_t)i) / 8000.0)));
@@ -133,7 +199,12 @@ int main(int argc, char **argv)
         }
         ts += 160;
         sleep_until(&t0, (k + 1) * 20);
+        if (rx.hz > 0)
+            receive(fd, &rx);
     }
+    if (rx.hz > 0)
+        printf("rx packets=%ld pt=%d tone_share=%.2f\n", rx.packets, rx.pt,
+               rx.total > 0 ? rx.tone / rx.total : 0.0);
     close(fd);
     return 0;
 }

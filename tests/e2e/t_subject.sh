@@ -30,8 +30,8 @@ ok $? "the number is nowhere in the store files in clear"
 bibrec_cli subject export --number +442079460001 "$E2E_DIR/out/subject.tar" >"$E2E_DIR/out/export.txt" 2>&1
 ok $? "subject export writes an archive" || diag_file "$E2E_DIR/out/export.txt"
 tar -tf "$E2E_DIR/out/subject.tar" | sort >"$E2E_DIR/out/tar.txt"
-is "$(tr '\n' ' ' <"$E2E_DIR/out/tar.txt")" "$(printf '%s\n' README.txt audit.csv recordings.csv "audio/$id1.wav" "audio/$id2.wav" | sort | tr '\n' ' ')" \
-    "it holds the README, both CSVs and the two recordings' audio" || diag_file "$E2E_DIR/out/tar.txt"
+is "$(tr '\n' ' ' <"$E2E_DIR/out/tar.txt")" "$(printf '%s\n' README.txt audit.csv consents.csv recordings.csv "audio/$id1.wav" "audio/$id2.wav" | sort | tr '\n' ' ')" \
+    "it holds the README, the three CSVs and the two recordings' audio" || diag_file "$E2E_DIR/out/tar.txt"
 mkdir -p "$E2E_DIR/x" && tar -xf "$E2E_DIR/out/subject.tar" -C "$E2E_DIR/x"
 [ "$(head -1 "$E2E_DIR/x/recordings.csv" | tr -d '\r')" = "id,call,start,end,duration_s,near_number,near_device,far_number,far_device,profile,basis,mode,retain_until,flags,state" ] &&
     [ "$(grep -c '+442079460001' "$E2E_DIR/x/recordings.csv")" -eq 2 ]

@@ -8,7 +8,8 @@
  * A record that decodes must survive encode and decode unchanged, field by
  * field (decode clears the struct first, so comparing the structs' bytes is
  * exact), and since the format has exactly one encoding for each record,
- * the encoding must be the input itself. The flag names the CLI prints from
+ * the encoding must be the input itself when the input is of the current
+ * version (an older version is re-encoded as the current one). The flag names the CLI prints from
  * a record must fit any buffer, however small.
  */
 #include <errno.h>
@@ -59,6 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(FUZZ_TERMINATED(m->call_id));
     FUZZ_CHECK(FUZZ_TERMINATED(m->peer_call_id));
     FUZZ_CHECK(FUZZ_TERMINATED(m->profile));
+    FUZZ_CHECK(FUZZ_TERMINATED(m->consent_id));
     /* Every state the reader accepts is one the CLI can name. */
     FUZZ_CHECK(strcmp(br_rec_state_name(m->state), "unknown") != 0);
     FUZZ_CHECK(m->sample_rate > 0 && m->sample_rate <= 48000);
@@ -77,7 +79,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rc = br_meta_decode(enc.data, enc.len, m2);
     FUZZ_CHECK(rc == 0);
     FUZZ_CHECK(memcmp(m, m2, sizeof *m) == 0);
-    FUZZ_CHECK(enc.len == size && memcmp(enc.data, data, size) == 0);
+    if (data[0] == enc.data[0])
+        FUZZ_CHECK(enc.len == size && memcmp(enc.data, data, size) == 0);
 out:
     br_buf_free(&enc);
     free(m2);

@@ -73,7 +73,7 @@ int main(void)
        "device globs, case-insensitive");
 
     is_int(load(xml ? xml : "", &c, err, sizeof err), 0, "the example policy loads: %s", err);
-    is_int(c.nprofiles, 3, "three profiles");
+    is_int(c.nprofiles, 4, "four profiles");
     p = br_policy_match(&c, "4001", "SEP000000000001");
     ok(p && strcmp(p->name, "claims-hotline") == 0 && p->basis == BR_BASIS_LEGAL_OBLIGATION,
        "4001 falls under claims-hotline (legal obligation)");
