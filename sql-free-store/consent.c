@@ -123,7 +123,7 @@ int br_consent_put(br_store_t *st, br_consent_rec_t *c, const char *source)
     uint8_t wrapped[BR_WRAPPED_KEY_LEN];
     leveldb_writebatch_t *batch;
     br_ledger_entry_t e;
-    char key[KEY_LEN], how_buf[48];
+    char key[KEY_LEN], how_buf[48], detail[256];
     br_buf_t blob;
     int rc;
 
@@ -143,15 +143,10 @@ int br_consent_put(br_store_t *st, br_consent_rec_t *c, const char *source)
                            (const char *)blob.data, blob.len);
     if (st->have_index_key && c->caller[0])
         leveldb_writebatch_put(batch, key, br_store_index_key(st, key, 'c', c->caller, c->id), "", 0);
-    memset(&e, 0, sizeof e);
-    e.type = BR_LEDGER_AUDIT;
-    br_strlcpy(e.actor, "caller", sizeof e.actor);
-    br_strlcpy(e.action, "consent", sizeof e.action);
-    br_strlcpy(e.target, c->id, sizeof e.target);
-    br_strlcpy(e.source, source ? source : "-", sizeof e.source);
-    snprintf(e.detail, sizeof e.detail, "%s %s at announcement %s, prompt %s (%s), %u ms played",
+    snprintf(detail, sizeof detail, "%s %s at announcement %s, prompt %s (%s), %u ms played",
              br_consent_name(c->decision), how(c, how_buf, sizeof how_buf), c->called, c->prompt,
              c->language, c->played_ms);
+    br_ledger_entry_set(&e, BR_LEDGER_AUDIT, "caller", "consent", c->id, source, BR_OUTCOME_OK, detail);
     rc = br_ledger_write(st, batch, &e, NULL, NULL);
     leveldb_writebatch_destroy(batch);
     br_buf_free(&blob);
@@ -254,13 +249,7 @@ int br_consent_erase(br_store_t *st, const char *id, const char *actor, const ch
     leveldb_writebatch_delete(batch, key, (size_t)snprintf(key, sizeof key, "consent/%s", id));
     if (st->have_index_key && c.caller[0])
         leveldb_writebatch_delete(batch, key, br_store_index_key(st, key, 'c', c.caller, id));
-    memset(&e, 0, sizeof e);
-    e.type = BR_LEDGER_ERASED;
-    br_strlcpy(e.actor, actor, sizeof e.actor);
-    br_strlcpy(e.action, "erase-consent", sizeof e.action);
-    br_strlcpy(e.target, id, sizeof e.target);
-    br_strlcpy(e.source, source ? source : "-", sizeof e.source);
-    br_strlcpy(e.detail, reason, sizeof e.detail);
+    br_ledger_entry_set(&e, BR_LEDGER_ERASED, actor, "erase-consent", id, source, BR_OUTCOME_OK, reason);
     rc = br_ledger_write(st, batch, &e, NULL, NULL);
     leveldb_writebatch_destroy(batch);
     explicit_bzero(&c, sizeof c);

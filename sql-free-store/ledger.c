@@ -224,19 +224,25 @@ int br_ledger_append(br_store_t *st, br_ledger_entry_t *e)
     return rc;
 }
 
+void br_ledger_entry_set(br_ledger_entry_t *e, uint8_t type, const char *actor, const char *action,
+                         const char *target, const char *source, uint8_t outcome, const char *detail)
+{
+    memset(e, 0, sizeof *e);
+    e->type = type;
+    br_strlcpy(e->actor, actor ? actor : "-", sizeof e->actor);
+    br_strlcpy(e->action, action ? action : "-", sizeof e->action);
+    br_strlcpy(e->target, target && *target ? target : "-", sizeof e->target);
+    br_strlcpy(e->source, source ? source : "-", sizeof e->source);
+    br_strlcpy(e->detail, detail ? detail : "", sizeof e->detail);
+    e->outcome = outcome;
+}
+
 int br_store_audit(br_store_t *st, const char *actor, const char *action, const char *target,
                    const char *source, uint8_t outcome, const char *detail)
 {
     br_ledger_entry_t e;
 
-    memset(&e, 0, sizeof e);
-    e.type = BR_LEDGER_AUDIT;
-    br_strlcpy(e.actor, actor ? actor : "-", sizeof e.actor);
-    br_strlcpy(e.action, action ? action : "-", sizeof e.action);
-    br_strlcpy(e.target, target && *target ? target : "-", sizeof e.target);
-    br_strlcpy(e.source, source ? source : "-", sizeof e.source);
-    br_strlcpy(e.detail, detail ? detail : "", sizeof e.detail);
-    e.outcome = outcome;
+    br_ledger_entry_set(&e, BR_LEDGER_AUDIT, actor, action, target, source, outcome, detail);
     return br_ledger_append(st, &e);
 }
 

@@ -1277,13 +1277,7 @@ int br_store_erase(br_store_t *st, const char *id, const char *actor, const char
     if (v)
         leveldb_free(v);
     leveldb_writebatch_delete(batch, key, rec_key(key, id, "exp"));
-    memset(&e, 0, sizeof e);
-    e.type = BR_LEDGER_ERASED;
-    br_strlcpy(e.actor, actor, sizeof e.actor);
-    br_strlcpy(e.action, "erase", sizeof e.action);
-    br_strlcpy(e.target, id, sizeof e.target);
-    br_strlcpy(e.source, source ? source : "-", sizeof e.source);
-    br_strlcpy(e.detail, reason, sizeof e.detail);
+    br_ledger_entry_set(&e, BR_LEDGER_ERASED, actor, "erase", id, source, BR_OUTCOME_OK, reason);
     rc = br_ledger_write(st, batch, &e, NULL, NULL);
     leveldb_writebatch_destroy(batch);
     br_buf_free(&marker);

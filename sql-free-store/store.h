@@ -188,6 +188,10 @@ int br_store_key_usage(br_store_t *st, br_key_usage_cb cb, void *ctx);
 
 /* Appends an entry (seq and, if 0, time are filled in); synced. */
 int br_ledger_append(br_store_t *st, br_ledger_entry_t *e);
+/* Fills every field but seq and time (the append sets them); NULL strings become "-" ("" for
+ * the detail). */
+void br_ledger_entry_set(br_ledger_entry_t *e, uint8_t type, const char *actor, const char *action,
+                         const char *target, const char *source, uint8_t outcome, const char *detail);
 /* Convenience for audit events. */
 int br_store_audit(br_store_t *st, const char *actor, const char *action, const char *target,
                    const char *source, uint8_t outcome, const char *detail);

@@ -433,6 +433,17 @@ static int apply_attributes(xmlDocPtr doc, xmlNodePtr el, const struct setting *
     return 0;
 }
 
+/* Whether a repeated element may have one more item (n of max taken); if
+ * not, err says so with the element's line. */
+static int room_for(int n, int max, const char *what, const char *name, xmlNodePtr el, char *err,
+                    size_t errsz)
+{
+    if (n < max)
+        return 1;
+    snprintf(err, errsz, "%s:%ld: more than %d %s", name, (long)xmlGetLineNo(el), max, what);
+    return 0;
+}
+
 static int parse_profile(br_config_t *cfg, xmlDocPtr doc, xmlNodePtr el, const char *name,
                          char *err, size_t errsz)
 {
@@ -440,10 +451,8 @@ static int parse_profile(br_config_t *cfg, xmlDocPtr doc, xmlNodePtr el, const c
     long line = (long)xmlGetLineNo(el);
     int rc;
 
-    if (cfg->nprofiles == BR_MAX_PROFILES) {
-        snprintf(err, errsz, "%s:%ld: more than %d profiles", name, line, BR_MAX_PROFILES);
+    if (!room_for(cfg->nprofiles, BR_MAX_PROFILES, "profiles", name, el, err, errsz))
         return -EINVAL;
-    }
     p = &cfg->profiles[cfg->nprofiles];
     memset(p, 0, sizeof *p);
     p->mode = BR_MODE_ALWAYS;
@@ -527,10 +536,8 @@ static int parse_announcement(br_config_t *cfg, xmlDocPtr doc, xmlNodePtr el, co
     br_announcement_t *a;
     int rc;
 
-    if (cfg->nannouncements == BR_MAX_ANNOUNCEMENTS) {
-        snprintf(err, errsz, "%s:%ld: more than %d announcements", name, line, BR_MAX_ANNOUNCEMENTS);
+    if (!room_for(cfg->nannouncements, BR_MAX_ANNOUNCEMENTS, "announcements", name, el, err, errsz))
         return -EINVAL;
-    }
     a = &cfg->announcements[cfg->nannouncements];
     memset(a, 0, sizeof *a);
     br_strlcpy(a->accept_digit, "1", sizeof a->accept_digit);
@@ -574,11 +581,8 @@ static int parse_phone_user(br_config_t *cfg, xmlDocPtr doc, xmlNodePtr el, cons
     br_phone_user_t *u;
     int rc;
 
-    if (cfg->nphone_users == BR_MAX_PHONE_USERS) {
-        snprintf(err, errsz, "%s:%ld: more than %d phone users", name, (long)xmlGetLineNo(el),
-                 BR_MAX_PHONE_USERS);
+    if (!room_for(cfg->nphone_users, BR_MAX_PHONE_USERS, "phone users", name, el, err, errsz))
         return -EINVAL;
-    }
     u = &cfg->phone_users[cfg->nphone_users];
     rc = apply_attributes(doc, el, phone_user_settings, BR_ARRAY_SIZE(phone_user_settings), u, name,
                           "", err, errsz);
@@ -610,11 +614,8 @@ static int walk_special(br_config_t *cfg, xmlDocPtr doc, xmlNodePtr el, const ch
         return apply_attributes(doc, el, controller_settings, BR_ARRAY_SIZE(controller_settings),
                                 cfg, name, "", err, errsz);
     if (strcmp(n, "processor") == 0) {
-        if (cfg->nprocessors == BR_MAX_PROCESSORS) {
-            snprintf(err, errsz, "%s:%ld: more than %d processors", name, (long)xmlGetLineNo(el),
-                     BR_MAX_PROCESSORS);
+        if (!room_for(cfg->nprocessors, BR_MAX_PROCESSORS, "processors", name, el, err, errsz))
             return -EINVAL;
-        }
         return apply_attributes(doc, el, processor_settings, BR_ARRAY_SIZE(processor_settings),
                                 &cfg->processors[cfg->nprocessors++], name, "", err, errsz);
     }

@@ -164,23 +164,32 @@ static int device_allowed(const br_phone_user_t *u, const char *device)
     return 0;
 }
 
-static void pin_input(br_phone_service_t *p, br_http_req_t *req, br_http_resp_t *resp,
-                      const char *device, const char *prompt)
+/* A CiscoIPPhoneInput with one field, answered to /phone/ACTION. */
+static void input(br_phone_service_t *p, br_http_req_t *req, br_http_resp_t *resp,
+                  const char *title, const char *prompt, const char *action, const char *device,
+                  const char *rec, const char *field, const char *param, const char *flags)
 {
     char base[160], url[400];
     xmlDocPtr doc;
     xmlNodePtr root, item;
 
     base_url(p, req, base, sizeof base);
-    root = object(&doc, "CiscoIPPhoneInput", "Recording", prompt);
-    action_url(url, sizeof url, base, "login", device, NULL);
+    root = object(&doc, "CiscoIPPhoneInput", title, prompt);
+    action_url(url, sizeof url, base, action, device, rec);
     xmlNewTextChild(root, NULL, BAD_CAST "URL", BAD_CAST url);
     item = xmlNewChild(root, NULL, BAD_CAST "InputItem", NULL);
-    xmlNewTextChild(item, NULL, BAD_CAST "DisplayName", BAD_CAST "PIN");
-    xmlNewTextChild(item, NULL, BAD_CAST "QueryStringParam", BAD_CAST "pin");
+    xmlNewTextChild(item, NULL, BAD_CAST "DisplayName", BAD_CAST field);
+    xmlNewTextChild(item, NULL, BAD_CAST "QueryStringParam", BAD_CAST param);
     xmlNewTextChild(item, NULL, BAD_CAST "DefaultValue", BAD_CAST "");
-    xmlNewTextChild(item, NULL, BAD_CAST "InputFlags", BAD_CAST "NP"); /* numeric, masked */
+    xmlNewTextChild(item, NULL, BAD_CAST "InputFlags", BAD_CAST flags);
     finish(doc, resp, 200);
+}
+
+/* The PIN prompt: numeric and masked (InputFlags N and P). */
+static void pin_input(br_phone_service_t *p, br_http_req_t *req, br_http_resp_t *resp,
+                      const char *device, const char *prompt)
+{
+    input(p, req, resp, "Recording", prompt, "login", device, NULL, "PIN", "pin", "NP");
 }
 
 /* The user whose PIN holds for this device at this address, or NULL. */
@@ -305,20 +314,7 @@ static void menu(br_phone_service_t *p, br_http_req_t *req, br_http_resp_t *resp
 static void tag_input(br_phone_service_t *p, br_http_req_t *req, br_http_resp_t *resp,
                       const char *device, const char *rec)
 {
-    char base[160], url[400];
-    xmlDocPtr doc;
-    xmlNodePtr root, item;
-
-    base_url(p, req, base, sizeof base);
-    root = object(&doc, "CiscoIPPhoneInput", "Tag the recording", "Enter a tag");
-    action_url(url, sizeof url, base, "tag", device, rec);
-    xmlNewTextChild(root, NULL, BAD_CAST "URL", BAD_CAST url);
-    item = xmlNewChild(root, NULL, BAD_CAST "InputItem", NULL);
-    xmlNewTextChild(item, NULL, BAD_CAST "DisplayName", BAD_CAST "Tag");
-    xmlNewTextChild(item, NULL, BAD_CAST "QueryStringParam", BAD_CAST "tag");
-    xmlNewTextChild(item, NULL, BAD_CAST "DefaultValue", BAD_CAST "");
-    xmlNewTextChild(item, NULL, BAD_CAST "InputFlags", BAD_CAST "A");
-    finish(doc, resp, 200);
+    input(p, req, resp, "Tag the recording", "Enter a tag", "tag", device, rec, "Tag", "tag", "A");
 }
 
 int br_phone_handle(void *ctx, br_http_req_t *req, br_http_resp_t *resp)
