@@ -177,13 +177,20 @@ def main():
         meta = b.text("#rec-meta")
         check(spec["near_dn"] in meta and spec["far_number"] in meta and "contract" in meta,
               "the recording page shows its line, the other party and the lawful basis", meta[:200])
+        # Playing state, then time advancing; a loaded machine (sanitizers, parallel tests) may
+        # start slowly, so wait for it rather than for a fixed time.
         state = b.js_async("""
             const done = arguments[arguments.length - 1];
             const a = document.getElementById('player');
             a.muted = true;
-            a.play().then(() => setTimeout(() => done({paused: a.paused, t: a.currentTime,
-                duration: a.duration, ready: a.readyState}), 1500),
-                e => done({error: String(e)}));
+            const t0 = Date.now();
+            const look = () => {
+                if ((!a.paused && a.currentTime > 0.3) || Date.now() - t0 > 15000)
+                    done({paused: a.paused, t: a.currentTime, duration: a.duration, ready: a.readyState});
+                else
+                    setTimeout(look, 100);
+            };
+            a.play().then(look, e => done({error: String(e)}));
         """)
         check(state.get("paused") is False and state.get("t", 0) > 0.3,
               "the audio element plays (currentTime advances)", str(state))
