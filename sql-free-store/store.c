@@ -1097,10 +1097,19 @@ int br_store_drop_key(br_store_t *st, const uint8_t id[BR_KEYID_LEN])
 
 int br_store_key_usage(br_store_t *st, br_key_usage_cb cb, void *ctx)
 {
+    static const char ikey[] = "meta/index-key";
     leveldb_iterator_t *it = leveldb_create_iterator(st->db, st->ropts);
+    size_t ilen;
     int rc = 0;
+    char *iv = br_store_get(st, ikey, sizeof ikey - 1, &ilen, &rc);
 
-    for (leveldb_iter_seek(it, "key/", 4); leveldb_iter_valid(it); leveldb_iter_next(it)) {
+    /* The blind-index key (users, PINs and consent answers depend on it too). */
+    rc = 0;
+    if (iv && ilen == BR_WRAPPED_KEY_LEN)
+        rc = cb("index-key", (const uint8_t *)iv, ctx);
+    if (iv)
+        leveldb_free(iv);
+    for (leveldb_iter_seek(it, "key/", 4); rc == 0 && leveldb_iter_valid(it); leveldb_iter_next(it)) {
         size_t klen, vlen;
         const char *k = leveldb_iter_key(it, &klen);
         const uint8_t *v = (const uint8_t *)leveldb_iter_value(it, &vlen);
@@ -1112,11 +1121,35 @@ int br_store_key_usage(br_store_t *st, br_key_usage_cb cb, void *ctx)
         memcpy(id, k + 4, BR_ID_LEN);
         id[BR_ID_LEN] = 0;
         rc = cb(id, v, ctx);
-        if (rc != 0)
-            break;
     }
     leveldb_iter_destroy(it);
     return rc;
+}
+
+/* Re-wraps one wrapped key (value v of key k, AAD aad) under current into batch, unless it is
+ * under current already. 1 if re-wrapped, 0 if it needed nothing, < 0 on error (-ENOKEY: no key
+ * held opens it). */
+static int rewrap_one(br_store_t *st, const br_master_key_t *current, leveldb_writebatch_t *batch,
+                      const char *k, size_t klen, const uint8_t *v, size_t vlen, const char *aad,
+                      size_t aadlen)
+{
+    uint8_t dk[BR_KEY_LEN], wrapped[BR_WRAPPED_KEY_LEN];
+    int rc = -ENOKEY;
+
+    if (vlen != BR_WRAPPED_KEY_LEN || memcmp(v, current->id, BR_KEYID_LEN) == 0)
+        return 0;
+    pthread_mutex_lock(&st->key_lock);
+    for (int i = 0; i < st->nkeys && rc == -ENOKEY; i++)
+        rc = br_key_unwrap(&st->keys[i], v, vlen, aad, aadlen, dk);
+    pthread_mutex_unlock(&st->key_lock);
+    if (rc < 0)
+        return -ENOKEY;
+    rc = br_key_wrap(current, dk, aad, aadlen, wrapped);
+    explicit_bzero(dk, sizeof dk);
+    if (rc < 0)
+        return rc;
+    leveldb_writebatch_put(batch, k, klen, (const char *)wrapped, sizeof wrapped);
+    return 1;
 }
 
 int br_store_rewrap(br_store_t *st, uint64_t *rewrapped, uint64_t *failed)
@@ -1132,32 +1165,50 @@ int br_store_rewrap(br_store_t *st, uint64_t *rewrapped, uint64_t *failed)
     pthread_mutex_lock(&st->key_lock);
     current = st->keys[0];
     pthread_mutex_unlock(&st->key_lock);
-    for (leveldb_iter_seek(it, "key/", 4); leveldb_iter_valid(it); leveldb_iter_next(it)) {
+    {
+        /* The blind-index key first: without it no search, user or consent answer works. */
+        static const char ikey[] = "meta/index-key";
+        size_t ilen;
+        char *iv = br_store_get(st, ikey, sizeof ikey - 1, &ilen, &rc);
+        rc = iv ? rewrap_one(st, &current, batch, ikey, sizeof ikey - 1, (const uint8_t *)iv, ilen,
+                             "index-key", 9)
+                : 0;
+        if (iv)
+            leveldb_free(iv);
+        if (rc == -ENOKEY) {
+            br_err("key rotation: the index key cannot be unwrapped with any key held; left as it is");
+            (*failed)++;
+        } else if (rc > 0) {
+            (*rewrapped)++;
+            pending++;
+        }
+        rc = rc < 0 && rc != -ENOKEY ? rc : 0;
+    }
+    for (leveldb_iter_seek(it, "key/", 4); rc == 0 && leveldb_iter_valid(it); leveldb_iter_next(it)) {
         size_t klen, vlen;
         const char *k = leveldb_iter_key(it, &klen);
         const uint8_t *v = (const uint8_t *)leveldb_iter_value(it, &vlen);
-        uint8_t dk[BR_KEY_LEN], wrapped[BR_WRAPPED_KEY_LEN];
         char id[BR_ID_LEN + 1];
+        int one;
 
         if (klen < 4 || memcmp(k, "key/", 4) != 0)
             break;
-        if (klen != 4 + BR_ID_LEN || vlen != BR_WRAPPED_KEY_LEN ||
-            memcmp(v, current.id, BR_KEYID_LEN) == 0)
+        if (klen != 4 + BR_ID_LEN)
             continue;
         memcpy(id, k + 4, BR_ID_LEN);
         id[BR_ID_LEN] = 0;
-        if (unwrap_any(st, v, vlen, id, dk) < 0) {
-            br_err("key rotation: recording %s: data key cannot be unwrapped with any key held; "
-                   "left as it is",
-                   id);
+        one = rewrap_one(st, &current, batch, k, klen, v, vlen, id, BR_ID_LEN);
+        if (one == -ENOKEY) {
+            br_err("key rotation: %s: data key cannot be unwrapped with any key held; left as it is", id);
             (*failed)++;
             continue;
         }
-        rc = br_key_wrap(&current, dk, id, BR_ID_LEN, wrapped);
-        explicit_bzero(dk, sizeof dk);
-        if (rc < 0)
+        if (one < 0) {
+            rc = one;
             break;
-        leveldb_writebatch_put(batch, k, klen, (const char *)wrapped, sizeof wrapped);
+        }
+        if (one == 0)
+            continue;
         (*rewrapped)++;
         if (++pending == 1000) {
             leveldb_write(st->db, st->wopts_sync, batch, &err);
