@@ -122,7 +122,7 @@ matrix "verify" "403 403 200 403 403" POST /verify
 matrix "users" "200 403 403 403 403" GET /users
 
 api po POST /subject/export -d '{"numbers":["+442079460002"]}' >/dev/null
-is "$(tar -tf "$out/last" | sort | tr '\n' ' ')" "$(printf '%s\n' README.txt audit.csv recordings.csv "audio/$A.wav" "audio/$B.wav" | sort | tr '\n' ' ')" \
+is "$(tar -tf "$out/last" | sort | tr '\n' ' ')" "$(printf '%s\n' README.txt audit.csv consents.csv recordings.csv "audio/$A.wav" "audio/$B.wav" | sort | tr '\n' ' ')" \
     "the subject export is the same archive as the CLI's"
 api sup POST /export -d "{\"ids\":[\"$A\"]}" >/dev/null
 mkdir -p "$E2E_DIR/x" && tar -xf "$out/last" -C "$E2E_DIR/x" && grep -q "^$A," "$E2E_DIR/x/recordings.csv" &&
