@@ -308,7 +308,8 @@ int api_recordings(api_call_t *c)
         api_audit(c, "search", "-", BR_OUTCOME_FAILED, br_strerror(rc));
         return api_error(c, 500, br_strerror(rc)), 0;
     }
-    qsort(hits.ids, hits.n, sizeof *hits.ids, by_id_desc); /* newest first */
+    if (hits.n > 1) /* none found: ids is NULL, which qsort may not be given */
+        qsort(hits.ids, hits.n, sizeof *hits.ids, by_id_desc); /* newest first */
     list = json_array();
     first = (f.page - 1) * f.per_page;
     for (size_t i = first; i < hits.n && i < first + f.per_page; i++) {

@@ -20,7 +20,7 @@ command -v curl >/dev/null || skip_all "curl not found"
 E2E_CONFIG_EXTRA='  <profile name="sales" basis="consent" retention-days="30" access="sales-team"><match dn="4001"/></profile>
   <profile name="support" basis="contract" retention-days="30" access="support-team"><match dn="4003"/></profile>'
 write_config
-plan 63
+plan 64
 start_daemon || bail_out "bibrecd did not start"
 base="http://127.0.0.1:$E2E_HTTP_PORT/api/v1"
 out=$E2E_DIR/out
@@ -109,6 +109,7 @@ api aud GET "/recordings?number=%2B44%2020%207946%200002" >/dev/null
 is "$(json_field total)" 2 "search by number (blind index) finds both calls"
 api po GET "/recordings?dn=4001&profile=sales&basis=consent&consent=yes&min_duration=1&from=2020-01-01" >/dev/null
 is "$(json_field total)" 1 "combined filters narrow it to call A"
+is "$(api po GET "/recordings?number=999")/$(json_field total)" 200/0 "a number nobody called: none found"
 api po GET "/recordings?per_page=1&page=2" >/dev/null
 is "$(json_field total)/$(grep -o '"id":"[0-9a-f]*"' "$out/last" | grep -c .)" 2/1 "paging: page 2 of 1 per page"
 matrix "metadata of A" "403 200 200 200 403" GET "/recordings/$A"
