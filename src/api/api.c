@@ -38,9 +38,28 @@ void api_json(api_call_t *c, int status, json_t *j)
     json_decref(j);
 }
 
+json_t *api_jstr(const char *s)
+{
+    json_t *j = json_string(s);
+    char *copy;
+
+    if (j)
+        return j;
+    /* Not UTF-8 (a device name from a SIP header, say): bytes beyond ASCII become '?'. */
+    copy = strdup(s);
+    if (!copy)
+        return json_null();
+    for (char *p = copy; *p; p++)
+        if ((unsigned char)*p >= 0x80)
+            *p = '?';
+    j = json_string(copy);
+    free(copy);
+    return j ? j : json_null();
+}
+
 void api_error(api_call_t *c, int status, const char *msg)
 {
-    api_json(c, status, json_pack("{s:s}", "error", msg));
+    api_json(c, status, json_pack("{s:o}", "error", api_jstr(msg)));
 }
 
 void api_audit(api_call_t *c, const char *what, const char *target, int outcome, const char *detail)
@@ -235,13 +254,13 @@ static json_t *string_array(const char (*items)[BR_USER_ITEM], int n)
 {
     json_t *a = json_array();
     for (int i = 0; i < n; i++)
-        json_array_append_new(a, json_string(items[i]));
+        json_array_append_new(a, api_jstr(items[i]));
     return a;
 }
 
 json_t *api_user_json(const br_user_t *u)
 {
-    return json_pack("{s:s,s:s,s:o,s:o,s:b,s:b}", "user", u->name, "role", br_role_name(u->role),
+    return json_pack("{s:o,s:s,s:o,s:o,s:b,s:b}", "user", api_jstr(u->name), "role", br_role_name(u->role),
                      "groups", string_array(u->groups, u->ngroups), "dns",
                      string_array(u->dns, u->ndns), "disabled", (u->flags & BR_USER_DISABLED) != 0,
                      "password_change_required", (u->flags & BR_USER_MUST_CHANGE) != 0);
@@ -370,6 +389,8 @@ static void dispatch(api_call_t *c, const char *sub)
             e->fn_id(c, id);
         return;
     }
+    br_info("api: %s %s from %s: %s", method, sub, c->peer,
+            path_known ? "method not allowed" : "no such endpoint");
     if (path_known) {
         br_http_resp_header(c->resp, "Allow", "GET, HEAD, POST, DELETE");
         api_error(c, 405, "method not allowed here");

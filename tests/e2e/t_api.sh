@@ -20,7 +20,7 @@ command -v curl >/dev/null || skip_all "curl not found"
 E2E_CONFIG_EXTRA='  <profile name="sales" basis="consent" retention-days="30" access="sales-team"><match dn="4001"/></profile>
   <profile name="support" basis="contract" retention-days="30" access="support-team"><match dn="4003"/></profile>'
 write_config
-plan 64
+plan 66
 start_daemon || bail_out "bibrecd did not start"
 base="http://127.0.0.1:$E2E_HTTP_PORT/api/v1"
 out=$E2E_DIR/out
@@ -228,6 +228,10 @@ got="$(api po GET /recordings/../../etc/passwd) $(api po GET /recordings/ZZZZ) $
 is "$got" "404 400 400 400 400" "bad ids and paths get 4xx"
 got="$(api po GET '/recordings?from=yesterday') $(api po GET '/recordings?per_page=100000') $(api po GET '/recordings?direction=in') $(api po PUT /recordings)"
 is "$got" "400 400 400 405" "bad filters and methods get 4xx"
+is "$(api po POST "/recordings/$B/hold?reason=%ff%fe")" 200 "a reason that is not UTF-8 is taken"
+api aud GET "/audit?format=json" >/dev/null
+grep -q '"action":"api-hold","target":"'"$B"'","source":"127.0.0.1:[0-9]*","outcome":"ok","detail":"??"' "$out/last"
+ok $? "and the JSON audit trail shows it with the bytes replaced, rather than dropping the entry"
 is "$(api po GET /me)" 200 "the daemon still serves" && daemon_running
 ok $? "and still runs"
 daemon_log_clean
