@@ -151,6 +151,8 @@ static int authenticate(api_call_t *c, const char *what)
         rc = br_strlcpy(c->token, auth + 7, sizeof c->token);
     else
         rc = br_http_cookie(c->req, "bibrec_session", c->token, sizeof c->token);
+    /* RFC 6750 §3: a 401 names the scheme; a browser shows no password dialog for Bearer. */
+    br_http_resp_header(c->resp, "WWW-Authenticate", "Bearer realm=\"bibrec\"");
     if (rc < 0)
         return api_refuse(c, 401, what, "-", "log in first (POST /api/v1/login)"), -EACCES;
     rc = br_tokens_check(c->api->tokens, c->token, br_mono_us(), &info);
@@ -166,6 +168,7 @@ static int authenticate(api_call_t *c, const char *what)
         return api_refuse(c, 401, what, "-", "the account was disabled or its password changed"),
                -EACCES;
     }
+    c->resp->nheaders = 0; /* authenticated: no challenge */
     if (!bearer && changes_state(br_http_method(c->req)) &&
         !same_secret(br_http_header(c->req, "X-CSRF-Token"), info.csrf))
         return api_refuse(c, 403, what, "-", "missing or wrong X-CSRF-Token header"), -EACCES;

@@ -20,7 +20,7 @@ command -v curl >/dev/null || skip_all "curl not found"
 E2E_CONFIG_EXTRA='  <profile name="sales" basis="consent" retention-days="30" access="sales-team"><match dn="4001"/></profile>
   <profile name="support" basis="contract" retention-days="30" access="support-team"><match dn="4003"/></profile>'
 write_config
-plan 66
+plan 67
 start_daemon || bail_out "bibrecd did not start"
 base="http://127.0.0.1:$E2E_HTTP_PORT/api/v1"
 out=$E2E_DIR/out
@@ -56,6 +56,8 @@ is "$(api admin GET /users)" 403 "before the change the API refuses everything e
 is "$(api admin POST /password -d "{\"old_password\":\"$adminpw\",\"new_password\":\"admin password 2026\"}")" 200 \
     "the password is changed"
 is "$(api admin GET /users)" 401 "which ends the session"
+curl -s -D - -o /dev/null -H "Authorization: Bearer ${TOK[admin]}" "$base/users" | tr -d '\r' | grep -qi '^WWW-Authenticate: Bearer realm="bibrec"$'
+ok $? "a 401 names the Bearer scheme (RFC 6750)"
 login admin "admin password 2026"
 
 # ---- users of each role, through the CLI and the control socket ------------------------------
