@@ -1075,6 +1075,34 @@ int br_store_add_key(br_store_t *st, const br_master_key_t *mk, int make_current
         st->keys[st->nkeys++] = *mk;
     }
     pthread_mutex_unlock(&st->key_lock);
+    /* The index key may be wrapped by the key just added (a retired one, after a rotation that
+     * began before the index key was rewrapped): searching and the users need it. */
+    if (rc == 0 && !st->have_index_key)
+        rc = load_index_key(st);
+    return rc;
+}
+
+/* Wraps the index key under the current master key, if another one wraps it now. */
+static int rewrap_index_key(br_store_t *st, const br_master_key_t *current)
+{
+    static const char key[] = "meta/index-key";
+    uint8_t blob[BR_WRAPPED_KEY_LEN];
+    size_t vlen;
+    char *v;
+    int rc;
+
+    if (!st->have_index_key)
+        return 0;
+    v = br_store_get(st, key, sizeof key - 1, &vlen, &rc);
+    if (!v)
+        return rc == -ENOENT ? 0 : rc;
+    rc = vlen >= BR_KEYID_LEN && memcmp(v, current->id, BR_KEYID_LEN) == 0;
+    leveldb_free(v);
+    if (rc)
+        return 0;
+    rc = br_key_wrap(current, st->index_key, "index-key", 9, blob);
+    if (rc == 0)
+        rc = br_store_put(st, key, sizeof key - 1, blob, sizeof blob, 1);
     return rc;
 }
 
@@ -1222,6 +1250,8 @@ int br_store_rewrap(br_store_t *st, uint64_t *rewrapped, uint64_t *failed)
         leveldb_write(st->db, st->wopts_sync, batch, &err);
         rc = br_store_map_error(err);
     }
+    if (rc == 0)
+        rc = rewrap_index_key(st, &current);
     explicit_bzero(&current, sizeof current);
     leveldb_writebatch_destroy(batch);
     leveldb_iter_destroy(it);

@@ -177,8 +177,8 @@ int br_store_add_key(br_store_t *st, const br_master_key_t *mk, int make_current
 /* Forgets a non-current key. */
 int br_store_drop_key(br_store_t *st, const uint8_t id[BR_KEYID_LEN]);
 /* Re-wraps every data key not under the current master key (batches of
- * 1000, synced); keys no master key in the ring opens are reported and
- * counted in failed, never skipped silently. */
+ * 1000, synced), and the index key (meta/index-key); keys no master key in
+ * the ring opens are reported and counted in failed, never skipped silently. */
 int br_store_rewrap(br_store_t *st, uint64_t *rewrapped, uint64_t *failed);
 /* Calls cb with every recording id and its wrapped key blob (key id first). */
 typedef int (*br_key_usage_cb)(const char *id, const uint8_t *blob, void *ctx);

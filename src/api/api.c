@@ -38,9 +38,28 @@ void api_json(api_call_t *c, int status, json_t *j)
     json_decref(j);
 }
 
+json_t *api_jstr(const char *s)
+{
+    json_t *j = json_string(s);
+    char *copy;
+
+    if (j)
+        return j;
+    /* Not UTF-8 (a device name from a SIP header, say): bytes beyond ASCII become '?'. */
+    copy = strdup(s);
+    if (!copy)
+        return json_null();
+    for (char *p = copy; *p; p++)
+        if ((unsigned char)*p >= 0x80)
+            *p = '?';
+    j = json_string(copy);
+    free(copy);
+    return j ? j : json_null();
+}
+
 void api_error(api_call_t *c, int status, const char *msg)
 {
-    api_json(c, status, json_pack("{s:s}", "error", msg));
+    api_json(c, status, json_pack("{s:o}", "error", api_jstr(msg)));
 }
 
 void api_audit(api_call_t *c, const char *what, const char *target, int outcome, const char *detail)
@@ -132,6 +151,8 @@ static int authenticate(api_call_t *c, const char *what)
         rc = br_strlcpy(c->token, auth + 7, sizeof c->token);
     else
         rc = br_http_cookie(c->req, "bibrec_session", c->token, sizeof c->token);
+    /* RFC 6750 §3: a 401 names the scheme; a browser shows no password dialog for Bearer. */
+    br_http_resp_header(c->resp, "WWW-Authenticate", "Bearer realm=\"bibrec\"");
     if (rc < 0)
         return api_refuse(c, 401, what, "-", "log in first (POST /api/v1/login)"), -EACCES;
     rc = br_tokens_check(c->api->tokens, c->token, br_mono_us(), &info);
@@ -147,6 +168,7 @@ static int authenticate(api_call_t *c, const char *what)
         return api_refuse(c, 401, what, "-", "the account was disabled or its password changed"),
                -EACCES;
     }
+    c->resp->nheaders = 0; /* authenticated: no challenge */
     if (!bearer && changes_state(br_http_method(c->req)) &&
         !same_secret(br_http_header(c->req, "X-CSRF-Token"), info.csrf))
         return api_refuse(c, 403, what, "-", "missing or wrong X-CSRF-Token header"), -EACCES;
@@ -235,13 +257,13 @@ static json_t *string_array(const char (*items)[BR_USER_ITEM], int n)
 {
     json_t *a = json_array();
     for (int i = 0; i < n; i++)
-        json_array_append_new(a, json_string(items[i]));
+        json_array_append_new(a, api_jstr(items[i]));
     return a;
 }
 
 json_t *api_user_json(const br_user_t *u)
 {
-    return json_pack("{s:s,s:s,s:o,s:o,s:b,s:b}", "user", u->name, "role", br_role_name(u->role),
+    return json_pack("{s:o,s:s,s:o,s:o,s:b,s:b}", "user", api_jstr(u->name), "role", br_role_name(u->role),
                      "groups", string_array(u->groups, u->ngroups), "dns",
                      string_array(u->dns, u->ndns), "disabled", (u->flags & BR_USER_DISABLED) != 0,
                      "password_change_required", (u->flags & BR_USER_MUST_CHANGE) != 0);
@@ -372,6 +394,8 @@ static void dispatch(api_call_t *c, const char *sub)
             e->fn_id(c, id);
         return;
     }
+    br_info("api: %s %s from %s: %s", method, sub, c->peer,
+            path_known ? "method not allowed" : "no such endpoint");
     if (path_known) {
         br_http_resp_header(c->resp, "Allow", "GET, HEAD, POST, DELETE");
         api_error(c, 405, "method not allowed here");

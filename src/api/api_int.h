@@ -35,6 +35,8 @@ typedef struct api_call {
 
 /* Answers with j (taken over) as JSON. */
 void api_json(api_call_t *c, int status, json_t *j);
+/* A JSON string of s, with bytes that are not UTF-8 replaced, never NULL. */
+json_t *api_jstr(const char *s);
 /* Answers {"error": msg}. */
 void api_error(api_call_t *c, int status, const char *msg);
 /* An audit event: actor the user (or "anonymous"), action "api-<what>". */

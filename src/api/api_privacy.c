@@ -100,8 +100,12 @@ static json_t *erase_results(const br_buf_t *out)
         size_t n = strcspn(p, "\n");
         const char *tab = memchr(p, '\t', n);
         if (tab && tab - p == BR_ID_LEN)
-            json_array_append_new(a, json_pack("{s:s%,s:s%}", "id", p, (size_t)BR_ID_LEN, "result",
-                                               tab + 1, (size_t)(n - BR_ID_LEN - 1)));
+        {
+            char result[300];
+            snprintf(result, sizeof result, "%.*s", (int)(n - BR_ID_LEN - 1), tab + 1);
+            json_array_append_new(a, json_pack("{s:s%,s:o}", "id", p, (size_t)BR_ID_LEN, "result",
+                                               api_jstr(result)));
+        }
         p += n + (p[n] == '\n');
     }
     return a;
@@ -170,12 +174,12 @@ static int audit_one(const br_ledger_entry_t *e, void *ctx)
         return 0;
     }
     br_format_time(e->time_us, when, sizeof when);
-    json_array_append_new(a->rows, json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "seq",
+    json_array_append_new(a->rows, json_pack("{s:I,s:s,s:s,s:o,s:o,s:o,s:o,s:s,s:o}", "seq",
                                              (json_int_t)e->seq, "time", when, "type",
-                                             br_ledger_type_name(e->type), "actor", e->actor,
-                                             "action", e->action, "target", e->target, "source",
-                                             e->source, "outcome", br_outcome_name(e->outcome),
-                                             "detail", e->detail));
+                                             br_ledger_type_name(e->type), "actor", api_jstr(e->actor),
+                                             "action", api_jstr(e->action), "target", api_jstr(e->target),
+                                             "source", api_jstr(e->source), "outcome",
+                                             br_outcome_name(e->outcome), "detail", api_jstr(e->detail)));
     return 0;
 }
 
@@ -231,8 +235,8 @@ int api_verify(api_call_t *c)
     br_buf_put_u8(&err, 0);
     api_audit(c, "verify", "-", status == 0 ? BR_OUTCOME_OK : BR_OUTCOME_FAILED,
               status == 0 ? "all chains and the ledger verify" : "verification failed");
-    api_json(c, 200, json_pack("{s:b,s:s,s:s}", "ok", status == 0, "report", (char *)out.data,
-                               "messages", (char *)err.data));
+    api_json(c, 200, json_pack("{s:b,s:o,s:o}", "ok", status == 0, "report", api_jstr((char *)out.data),
+                               "messages", api_jstr((char *)err.data)));
     br_buf_free(&out);
     br_buf_free(&err);
     return 0;

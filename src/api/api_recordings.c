@@ -185,7 +185,7 @@ static json_t *time_json(int64_t us)
 
 static json_t *party_json(const br_rec_party_t *p)
 {
-    return json_pack("{s:s,s:s}", "number", p->addr, "device", p->device);
+    return json_pack("{s:o,s:o}", "number", api_jstr(p->addr), "device", api_jstr(p->device));
 }
 
 static json_t *rec_json(br_store_t *st, const br_rec_meta_t *m, int detail)
@@ -196,12 +196,12 @@ static json_t *rec_json(br_store_t *st, const br_rec_meta_t *m, int detail)
     br_meta_flags_str(m->flags, flags, sizeof flags);
     for (uint32_t i = 0; i < m->nevents; i++)
         if (m->events[i].kind == BR_EVENT_TAG)
-            json_array_append_new(tags, json_string(m->events[i].addr));
-    j = json_pack("{s:s,s:s,s:s,s:o,s:o,s:f,s:o,s:o,s:s,s:s,s:s,s:o,s:s,s:b,s:b,s:o}", "id", m->id,
+            json_array_append_new(tags, api_jstr(m->events[i].addr));
+    j = json_pack("{s:s,s:s,s:s,s:o,s:o,s:f,s:o,s:o,s:o,s:s,s:s,s:o,s:s,s:b,s:b,s:o}", "id", m->id,
                   "call", m->call_id[0] ? m->call_id : m->id, "state", br_rec_state_name(m->state),
                   "start", time_json(m->start_us), "end", time_json(m->end_us), "duration_s",
                   br_meta_duration_ms(m) / 1000.0, "near", party_json(&m->near), "far",
-                  party_json(&m->far), "profile", m->profile, "basis", br_basis_name(m->basis),
+                  party_json(&m->far), "profile", api_jstr(m->profile), "basis", br_basis_name(m->basis),
                   "mode", br_mode_name(m->mode), "retain_until", time_json(m->retain_until_us),
                   "flags", flags, "private",
                   (m->flags & BR_FLAG_PRIVATE) || br_store_is_private(st, m->id), "legal_hold",
@@ -214,9 +214,9 @@ static json_t *rec_json(br_store_t *st, const br_rec_meta_t *m, int detail)
             json_t *ev = json_pack("{s:f,s:s,s:s}", "at_s", e->at_ms / 1000.0, "kind",
                                    e->kind < 6 ? kinds[e->kind] : "?", "channel", e->channel ? "far" : "near");
             if (e->kind == BR_EVENT_DTMF)
-                json_object_set_new(ev, "digit", json_stringn(&e->digit, 1));
+                json_object_set_new(ev, "digit", json_stringn(e->digit ? &e->digit : "?", 1));
             else
-                json_object_set_new(ev, "value", json_string(e->addr));
+                json_object_set_new(ev, "value", api_jstr(e->addr));
             json_array_append_new(tl, ev);
         }
         json_object_set_new(j, "timeline", tl);
@@ -310,7 +310,8 @@ int api_recordings(api_call_t *c)
         api_audit(c, "search", "-", BR_OUTCOME_FAILED, br_strerror(rc));
         return api_error(c, 500, br_strerror(rc)), 0;
     }
-    qsort(hits.ids, hits.n, sizeof *hits.ids, by_id_desc); /* newest first */
+    if (hits.n > 1) /* none found: ids is NULL, which qsort may not be given */
+        qsort(hits.ids, hits.n, sizeof *hits.ids, by_id_desc); /* newest first */
     list = json_array();
     first = (f.page - 1) * f.per_page;
     for (size_t i = first; i < hits.n && i < first + f.per_page; i++) {
@@ -543,7 +544,7 @@ int api_delete(api_call_t *c, const char *id)
         return api_refuse(c, rc == -ENOENT ? 409 : 500, "delete", id,
                           rc == -ENOENT ? "not sealed yet" : br_strerror(rc));
     api_audit(c, "delete", id, BR_OUTCOME_OK, reason);
-    api_json(c, 200, json_pack("{s:s,s:s}", "erased", id, "reason", reason));
+    api_json(c, 200, json_pack("{s:s,s:o}", "erased", id, "reason", api_jstr(reason)));
     return 0;
 }
 

@@ -292,8 +292,8 @@ static int open_store(struct daemon *d)
 
 /* The first start of a store makes the first administrator. Its password is shown here once
  * (the log, which is stderr) and stored nowhere but as its Argon2id hash; it must be changed at
- * the first login. */
-static int bootstrap_admin(struct daemon *d)
+ * the first login. Failing here does not stop the recorder. */
+static void bootstrap_admin(struct daemon *d)
 {
     char pw[BR_PW_GENERATED + 1];
     int rc = br_user_bootstrap(d->store, pw, sizeof pw);
@@ -304,10 +304,12 @@ static int bootstrap_admin(struct daemon *d)
         br_store_audit(d->store, "bibrecd", "user-bootstrap", "admin", "-", BR_OUTCOME_OK,
                        "first administrator created");
     } else if (rc < 0) {
-        br_err("could not create the first administrator: %s", br_strerror(rc));
+        /* Recording goes on; only logins to the API cannot work until this is fixed. */
+        br_err("user records unreadable (%s): nobody can log in to the API; is the master key "
+               "that wraps the index key loaded?",
+               br_strerror(rc));
     }
     explicit_bzero(pw, sizeof pw);
-    return rc < 0 ? rc : 0;
 }
 
 /* Every start records which configuration (and so which recording policy)
@@ -402,11 +404,7 @@ int main(int argc, char **argv)
         return 1;
     }
     audit_config(&d, file);
-    if (bootstrap_admin(&d) < 0) {
-        br_store_close(d.store);
-        br_signer_free(d.signer);
-        return 1;
-    }
+    bootstrap_admin(&d);
     uv_loop_init(&d.loop);
     uv_signal_init(&d.loop, &d.sigint);
     uv_signal_init(&d.loop, &d.sigterm);

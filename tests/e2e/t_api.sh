@@ -20,7 +20,7 @@ command -v curl >/dev/null || skip_all "curl not found"
 E2E_CONFIG_EXTRA='  <profile name="sales" basis="consent" retention-days="30" access="sales-team"><match dn="4001"/></profile>
   <profile name="support" basis="contract" retention-days="30" access="support-team"><match dn="4003"/></profile>'
 write_config
-plan 63
+plan 67
 start_daemon || bail_out "bibrecd did not start"
 base="http://127.0.0.1:$E2E_HTTP_PORT/api/v1"
 out=$E2E_DIR/out
@@ -56,6 +56,8 @@ is "$(api admin GET /users)" 403 "before the change the API refuses everything e
 is "$(api admin POST /password -d "{\"old_password\":\"$adminpw\",\"new_password\":\"admin password 2026\"}")" 200 \
     "the password is changed"
 is "$(api admin GET /users)" 401 "which ends the session"
+curl -s -D - -o /dev/null -H "Authorization: Bearer ${TOK[admin]}" "$base/users" | tr -d '\r' | grep -qi '^WWW-Authenticate: Bearer realm="bibrec"$'
+ok $? "a 401 names the Bearer scheme (RFC 6750)"
 login admin "admin password 2026"
 
 # ---- users of each role, through the CLI and the control socket ------------------------------
@@ -109,6 +111,7 @@ api aud GET "/recordings?number=%2B44%2020%207946%200002" >/dev/null
 is "$(json_field total)" 2 "search by number (blind index) finds both calls"
 api po GET "/recordings?dn=4001&profile=sales&basis=consent&consent=yes&min_duration=1&from=2020-01-01" >/dev/null
 is "$(json_field total)" 1 "combined filters narrow it to call A"
+is "$(api po GET "/recordings?number=999")/$(json_field total)" 200/0 "a number nobody called: none found"
 api po GET "/recordings?per_page=1&page=2" >/dev/null
 is "$(json_field total)/$(grep -o '"id":"[0-9a-f]*"' "$out/last" | grep -c .)" 2/1 "paging: page 2 of 1 per page"
 matrix "metadata of A" "403 200 200 200 403" GET "/recordings/$A"
@@ -227,6 +230,10 @@ got="$(api po GET /recordings/../../etc/passwd) $(api po GET /recordings/ZZZZ) $
 is "$got" "404 400 400 400 400" "bad ids and paths get 4xx"
 got="$(api po GET '/recordings?from=yesterday') $(api po GET '/recordings?per_page=100000') $(api po GET '/recordings?direction=in') $(api po PUT /recordings)"
 is "$got" "400 400 400 405" "bad filters and methods get 4xx"
+is "$(api po POST "/recordings/$B/hold?reason=%ff%fe")" 200 "a reason that is not UTF-8 is taken"
+api aud GET "/audit?format=json" >/dev/null
+grep -q '"action":"api-hold","target":"'"$B"'","source":"127.0.0.1:[0-9]*","outcome":"ok","detail":"??"' "$out/last"
+ok $? "and the JSON audit trail shows it with the bytes replaced, rather than dropping the entry"
 is "$(api po GET /me)" 200 "the daemon still serves" && daemon_running
 ok $? "and still runs"
 daemon_log_clean

@@ -7,6 +7,7 @@
  * hash. Whatever the bytes, the answer must be a status between 200 and 599,
  * and a JSON answer must be valid JSON.
  */
+#include <ftw.h>
 #include <jansson.h>
 #include <unistd.h>
 
@@ -21,6 +22,21 @@ static br_store_t *st;
 static br_api_t *api;
 static br_config_t cfg;
 static char headers[200];
+static char dir[] = "/tmp/bibrec-fuzz-api.XXXXXX";
+
+static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+/* The store goes when the fuzzer ends. */
+static void teardown(void)
+{
+    br_api_free(api);
+    br_store_close(st);
+    nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
 
 static const struct {
     const char *method, *path;
@@ -58,7 +74,7 @@ static void free_resp(br_http_resp_t *r)
 /* A store in a temporary folder with one privacy officer, logged in once. */
 static void setup(void)
 {
-    char dir[] = "/tmp/bibrec-fuzz-api.XXXXXX", path[300];
+    char path[300];
     static const char login[] = "{\"user\":\"po\",\"password\":\"fuzzing password\"}";
     br_master_key_t mk;
     br_user_t u;
@@ -78,6 +94,7 @@ static void setup(void)
     u.role = BR_ROLE_PRIVACY_OFFICER;
     if (br_user_set_password(&u, "fuzzing password", 0) < 0 || br_user_put(st, &u) < 0)
         abort();
+    atexit(teardown);
     r = call("POST", "/api/v1/login", NULL, NULL, login, sizeof login - 1);
     tok = r->status == 200 ? strstr((char *)r->body.data, "\"token\":\"") : NULL;
     if (!tok)

@@ -278,6 +278,26 @@ static void test_users_store(void)
     is_int(br_user_decode(b.data, b.len, &v), -EPROTO, "a wrong length is refused");
     br_buf_free(&b);
     br_store_close(st);
+    {
+        /* A master key rotation: reopened under a new key B with the old one A retired, the
+         * index key (which seals the user records) must still open, and after the rewrap B
+         * alone must do. */
+        br_master_key_t b2;
+        br_random_key(b2.key, BR_KEY_LEN);
+        memset(b2.id, 9, sizeof b2.id);
+        br_store_open(&st, path, &b2);
+        is_int(br_user_get(st, "carol", &v), -ENOKEY, "under a new master key alone the users are sealed");
+        is_int(br_store_add_key(st, &mk, 0), 0, "the retired key is added");
+        is_int(br_user_get(st, "carol", &v), 0, "and the users open again");
+        {
+            uint64_t rewrapped, failed;
+            is_int(br_store_rewrap(st, &rewrapped, &failed), 0, "rewrap");
+        }
+        br_store_close(st);
+        br_store_open(&st, path, &b2);
+        is_int(br_user_get(st, "carol", &v), 0, "after the rewrap the new key alone opens the users");
+        br_store_close(st);
+    }
     ok(grep_dir(path, "carol") && !grep_dir(path, "4412345678") && !grep_dir(path, "night-shift-group") &&
            !grep_dir(path, "argon2id"),
        "in the store files: the name, but neither DNs, groups nor the hash");
