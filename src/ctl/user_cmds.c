@@ -56,14 +56,12 @@ static int scope_of(int argc, char **argv, br_user_t *u, br_buf_t *err)
 }
 
 /* The password given, or a generated one (printed once). */
-static int set_password(const br_cmd_env_t *env, int argc, char **argv, br_user_t *u,
-                        br_buf_t *out, br_buf_t *err)
+static int set_password(int argc, char **argv, br_user_t *u, br_buf_t *out, br_buf_t *err)
 {
     const char *given = opt(argc, argv, "--password");
     char pw[BR_PW_GENERATED + 1];
     int rc;
 
-    (void)env;
     if (given && !br_password_acceptable(given)) {
         br_buf_printf(err, "user: a password has %d to %d characters and no control characters\n",
                       BR_PW_MIN, BR_PW_MAX);
@@ -117,7 +115,7 @@ static int user_add(const br_cmd_env_t *env, int argc, char **argv, br_buf_t *ou
     u.created_us = br_now_us();
     if (scope_of(argc, argv, &u, err) < 0)
         return 2;
-    rc = set_password(env, argc, argv, &u, out, err);
+    rc = set_password(argc, argv, &u, out, err);
     if (rc == 0)
         rc = br_user_put(env->st, &u);
     if (rc < 0)
@@ -136,7 +134,7 @@ static int user_change(const br_cmd_env_t *env, int argc, char **argv, br_buf_t 
     if (rc < 0)
         return fail(err, what, argv[2], rc);
     if (strcmp(what, "passwd") == 0) {
-        rc = set_password(env, argc, argv, &u, out, err);
+        rc = set_password(argc, argv, &u, out, err);
     } else if (strcmp(what, "role") == 0) {
         int role = argc >= 4 ? br_role_parse(argv[3]) : BR_ROLE_NONE;
         if (role == BR_ROLE_NONE) {
