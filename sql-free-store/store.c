@@ -1082,30 +1082,6 @@ int br_store_add_key(br_store_t *st, const br_master_key_t *mk, int make_current
     return rc;
 }
 
-/* Wraps the index key under the current master key, if another one wraps it now. */
-static int rewrap_index_key(br_store_t *st, const br_master_key_t *current)
-{
-    static const char key[] = "meta/index-key";
-    uint8_t blob[BR_WRAPPED_KEY_LEN];
-    size_t vlen;
-    char *v;
-    int rc;
-
-    if (!st->have_index_key)
-        return 0;
-    v = br_store_get(st, key, sizeof key - 1, &vlen, &rc);
-    if (!v)
-        return rc == -ENOENT ? 0 : rc;
-    rc = vlen >= BR_KEYID_LEN && memcmp(v, current->id, BR_KEYID_LEN) == 0;
-    leveldb_free(v);
-    if (rc)
-        return 0;
-    rc = br_key_wrap(current, st->index_key, "index-key", 9, blob);
-    if (rc == 0)
-        rc = br_store_put(st, key, sizeof key - 1, blob, sizeof blob, 1);
-    return rc;
-}
-
 int br_store_drop_key(br_store_t *st, const uint8_t id[BR_KEYID_LEN])
 {
     int rc = -ENOENT;
@@ -1250,8 +1226,6 @@ int br_store_rewrap(br_store_t *st, uint64_t *rewrapped, uint64_t *failed)
         leveldb_write(st->db, st->wopts_sync, batch, &err);
         rc = br_store_map_error(err);
     }
-    if (rc == 0)
-        rc = rewrap_index_key(st, &current);
     explicit_bzero(&current, sizeof current);
     leveldb_writebatch_destroy(batch);
     leveldb_iter_destroy(it);
