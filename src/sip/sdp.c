@@ -124,11 +124,6 @@ static int port_spec(const char *t, size_t n)
     return n > 0;
 }
 
-/* Debian 12's sofia-sip (1.12.11) loops for ever, allocating, on an m= line
- * whose transport is not RTP and whose format list holds a character that
- * cannot start a token ("m=audio 1 X :"); newer sofia-sip checks for it.
- * We accept only m= lines of the RTP profiles with plain token formats,
- * which is all a recording leg ever carries. */
 /* "RTP/AVP", "RTP/SAVPF", "UDP/TLS/RTP/SAVP": alphanumeric words joined by
  * single slashes, one of them RTP. */
 static int rtp_profile(const char *t, size_t n)
@@ -149,10 +144,12 @@ static int rtp_profile(const char *t, size_t n)
     return rtp;
 }
 
+/* Whether t[0..n) is letters, digits and characters of extra; NUL never is
+ * (strchr would find it: every string holds its terminator). */
 static int all_of(const char *t, size_t n, const char *extra)
 {
     for (size_t i = 0; i < n; i++)
-        if (!isalnum((unsigned char)t[i]) && !strchr(extra, t[i]))
+        if (!isalnum((unsigned char)t[i]) && (!t[i] || !strchr(extra, t[i])))
             return 0;
     return 1;
 }
@@ -211,7 +208,9 @@ int br_sdp_parse(const char *body, size_t len, br_sdp_media_t *out)
 
     memset(out, 0, sizeof *out);
     out->dtmf_pt = 0xff;
-    if (!body || len == 0 || len > 65536 || !media_lines_sane(body, len))
+    /* A NUL has no place in SDP text, and sofia's parser stops seeing
+     * lines where our checks still see them ("m=x 1 RTP/X \t\0008" hangs it). */
+    if (!body || len == 0 || len > 65536 || memchr(body, 0, len) || !media_lines_sane(body, len))
         return -EPROTO;
     p = sdp_parse(home, body, (issize_t)len, sdp_f_config);
     s = sdp_session(p);

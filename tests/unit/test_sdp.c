@@ -38,6 +38,9 @@ int main(void)
     is_int(br_sdp_parse("m=audio 1 RTP/\xa4\xa4" "AVP 0\r\n", 24, &m), -EPROTO,
            "a profile with bytes outside a token (found by fuzzing: sofia-sip hangs)");
     is_int(br_sdp_parse("m=audio 0C RTP//AVP 0\r\n", 23, &m), -EPROTO, "a port with a letter, an empty profile word");
+    is_int(br_sdp_parse("m=cudio 16384 RTP/BVP \t\0008", 25, &m), -EPROTO,
+           "a NUL inside the format list (found by fuzzing: sofia-sip hangs)");
+    is_int(br_sdp_parse("v=0\r\n\0m=audio 4000 RTP/AVP 0\r\n", 30, &m), -EPROTO, "a NUL anywhere in the body");
     is_int(br_sdp_parse("m=audio 4000/2 UDP/TLS/RTP/SAVPF 0\r\n", 36, &m), 0, "port/count and a long RTP profile pass");
     {
         const char *answer = "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n"
