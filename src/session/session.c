@@ -98,6 +98,7 @@ struct br_sessions {
     const br_session_ops_t *ops;
     br_stats_t *stats;
     br_ports_t *ports;
+    br_stream_rx_t rx;    /* receive buffers every RTP socket shares */
     uv_timer_t timer;
     int timer_running;
     int timer_open;
@@ -646,6 +647,7 @@ int br_sessions_new(br_sessions_t **out, uv_loop_t *loop, br_store_t *st, const 
     s->cfg = cfg;
     s->ops = ops;
     s->stats = stats;
+    br_stream_rx_init(&s->rx);
     rc = br_ports_new(&s->ports, cfg->rtp_port_min, cfg->rtp_port_max);
     if (rc < 0) {
         free(s);
@@ -797,7 +799,7 @@ static int open_stream(br_sessions_t *s, br_leg_t *leg)
         int rc;
         if (port < 0)
             return port;
-        rc = br_stream_open(&leg->stream, s->loop, s->cfg->rtp_address, (uint16_t)port,
+        rc = br_stream_open(&leg->stream, s->loop, &s->rx, s->cfg->rtp_address, (uint16_t)port,
                             leg->channel);
         if (rc == 0)
             return 0;
