@@ -29,6 +29,7 @@
 struct br_rec_writer {
     br_store_t *st;
     char id[BR_ID_LEN + 1];
+    uint8_t wrapped[BR_WRAPPED_KEY_LEN]; /* the data key, for br_rec_begin */
     br_aead_t *aead;
     uint8_t link[BR_HASH_LEN];
     uint32_t segments;
@@ -223,6 +224,18 @@ static size_t seg_key(char *out, const char *id, uint32_t n)
     return (size_t)snprintf(out, KEY_MAX, "rec/%s/seg/%08" PRIu32, id, n);
 }
 
+int br_store_sync(br_store_t *st)
+{
+    /* An empty batch, synced: LevelDB appends it to its log and syncs the
+     * log, which makes every earlier write durable (the log is one file,
+     * written in order). */
+    leveldb_writebatch_t *b = leveldb_writebatch_create();
+    char *err = NULL;
+    leveldb_write(st->db, st->wopts_sync, b, &err);
+    leveldb_writebatch_destroy(b);
+    return br_store_map_error(err);
+}
+
 int br_store_put(br_store_t *st, const char *key, size_t klen, const void *val, size_t vlen,
                   int sync)
 {
@@ -388,12 +401,10 @@ static int make_id(char *id)
     return 0;
 }
 
-int br_rec_create(br_store_t *st, br_rec_meta_t *meta, br_rec_writer_t **out)
+int br_rec_new(br_store_t *st, br_rec_meta_t *meta, br_rec_writer_t **out)
 {
-    uint8_t dk[BR_KEY_LEN], wrapped[BR_WRAPPED_KEY_LEN];
-    char key[KEY_MAX];
+    uint8_t dk[BR_KEY_LEN];
     br_rec_writer_t *w;
-    size_t klen;
     int rc;
 
     *out = NULL;
@@ -412,23 +423,16 @@ int br_rec_create(br_store_t *st, br_rec_meta_t *meta, br_rec_writer_t **out)
     if (rc < 0)
         goto fail;
     pthread_mutex_lock(&st->key_lock);
-    rc = br_key_wrap(&st->keys[0], dk, w->id, BR_ID_LEN, wrapped);
+    rc = br_key_wrap(&st->keys[0], dk, w->id, BR_ID_LEN, w->wrapped);
     pthread_mutex_unlock(&st->key_lock);
     if (rc < 0)
         goto fail;
     rc = br_aead_new(&w->aead, dk);
     if (rc < 0)
         goto fail;
-    klen = (size_t)snprintf(key, sizeof key, "key/%s", w->id);
-    rc = br_store_put(st, key, klen, wrapped, sizeof wrapped, 0);
-    if (rc < 0)
-        goto fail;
-    meta->state = BR_REC_RECORDING;
-    rc = write_meta(st, w->aead, meta, &w->scratch, 1);
-    if (rc < 0)
-        goto fail;
     chain_start(w->id, w->link);
     explicit_bzero(dk, sizeof dk);
+    meta->state = BR_REC_RECORDING;
     *out = w;
     return 0;
 fail:
@@ -437,6 +441,51 @@ fail:
     br_buf_free(&w->scratch);
     free(w);
     return rc;
+}
+
+int br_rec_begin(br_rec_writer_t *w, const br_rec_meta_t *meta, int sync)
+{
+    char key[KEY_MAX];
+    size_t klen = (size_t)snprintf(key, sizeof key, "key/%s", w->id);
+    br_rec_meta_t m;
+    int rc;
+
+    rc = br_store_put(w->st, key, klen, w->wrapped, sizeof w->wrapped, 0);
+    if (rc < 0)
+        return rc;
+    if (strcmp(meta->id, w->id) == 0 && meta->state == BR_REC_RECORDING)
+        return write_meta(w->st, w->aead, meta, &w->scratch, sync);
+    m = *meta;
+    memcpy(m.id, w->id, BR_ID_LEN + 1);
+    m.state = BR_REC_RECORDING;
+    return write_meta(w->st, w->aead, &m, &w->scratch, sync);
+}
+
+void br_rec_writer_free(br_rec_writer_t *w)
+{
+    if (!w)
+        return;
+    br_aead_free(w->aead);
+    br_buf_free(&w->scratch);
+    explicit_bzero(w->wrapped, sizeof w->wrapped);
+    free(w);
+}
+
+int br_rec_create(br_store_t *st, br_rec_meta_t *meta, br_rec_writer_t **out)
+{
+    br_rec_writer_t *w;
+    int rc = br_rec_new(st, meta, &w);
+
+    *out = NULL;
+    if (rc < 0)
+        return rc;
+    rc = br_rec_begin(w, meta, 1);
+    if (rc < 0) {
+        br_rec_writer_free(w);
+        return rc;
+    }
+    *out = w;
+    return 0;
 }
 
 int br_rec_write_segment(br_rec_writer_t *w, const uint8_t *audio, size_t len)
@@ -467,15 +516,6 @@ int br_rec_write_segment(br_rec_writer_t *w, const uint8_t *audio, size_t len)
     memcpy(w->link, v, BR_HASH_LEN);
     w->segments++;
     return 0;
-}
-
-static void rec_writer_free(br_rec_writer_t *w)
-{
-    if (!w)
-        return;
-    br_aead_free(w->aead);
-    br_buf_free(&w->scratch);
-    free(w);
 }
 
 /* Writes the seal [version][segments u32][final hash 32][time u64] and the
@@ -518,7 +558,7 @@ static void note_ledger_position(leveldb_writebatch_t *batch, const br_ledger_en
 
 static int write_seal(br_store_t *st, const char *id, uint32_t segments,
                       const uint8_t link[BR_HASH_LEN], const char *actor, uint8_t state,
-                      const br_rec_meta_t *m)
+                      const br_rec_meta_t *m, int sync)
 {
     leveldb_writebatch_t *batch;
     br_ledger_entry_t e;
@@ -556,13 +596,13 @@ static int write_seal(br_store_t *st, const char *id, uint32_t segments,
     leveldb_writebatch_put(batch, key, klen, (const char *)b.data, b.len);
     add_expiry(batch, id, m);
     index_batch(st, batch, m, 0);
-    rc = br_ledger_write(st, batch, &e, note_ledger_position, (void *)id);
+    rc = br_ledger_write_opt(st, batch, &e, note_ledger_position, (void *)id, sync);
     leveldb_writebatch_destroy(batch);
     br_buf_free(&b);
     return rc;
 }
 
-int br_rec_seal(br_rec_writer_t *w, br_rec_meta_t *meta, uint8_t state)
+int br_rec_seal_opt(br_rec_writer_t *w, br_rec_meta_t *meta, uint8_t state, int sync)
 {
     int rc;
 
@@ -571,12 +611,22 @@ int br_rec_seal(br_rec_writer_t *w, br_rec_meta_t *meta, uint8_t state)
     memcpy(meta->id, w->id, BR_ID_LEN + 1);
     rc = write_meta(w->st, w->aead, meta, &w->scratch, 0);
     if (rc == 0)
-        rc = write_seal(w->st, w->id, w->segments, w->link, "bibrecd", state, meta);
-    rec_writer_free(w);
+        rc = write_seal(w->st, w->id, w->segments, w->link, "bibrecd", state, meta, sync);
+    br_rec_writer_free(w);
     return rc;
 }
 
+int br_rec_seal(br_rec_writer_t *w, br_rec_meta_t *meta, uint8_t state)
+{
+    return br_rec_seal_opt(w, meta, state, 1);
+}
+
 int br_rec_discard(br_rec_writer_t *w)
+{
+    return br_rec_discard_opt(w, 1);
+}
+
+int br_rec_discard_opt(br_rec_writer_t *w, int sync)
 {
     leveldb_writebatch_t *batch = leveldb_writebatch_create();
     char key[KEY_MAX], *err = NULL;
@@ -590,15 +640,15 @@ int br_rec_discard(br_rec_writer_t *w)
         klen = seg_key(key, w->id, n);
         leveldb_writebatch_delete(batch, key, klen);
     }
-    leveldb_write(w->st->db, w->st->wopts_sync, batch, &err);
+    leveldb_write(w->st->db, sync ? w->st->wopts_sync : w->st->wopts, batch, &err);
     leveldb_writebatch_destroy(batch);
-    rec_writer_free(w);
+    br_rec_writer_free(w);
     return br_store_map_error(err);
 }
 
 void br_rec_writer_abandon(br_rec_writer_t *w)
 {
-    rec_writer_free(w);
+    br_rec_writer_free(w);
 }
 
 const char *br_rec_writer_id(const br_rec_writer_t *w)
@@ -1028,7 +1078,7 @@ static int recover_one(br_store_t *st, const char *id, void *ctx)
     br_buf_init(&scratch);
     rc = write_meta(st, aead, &m, &scratch, 0);
     if (rc == 0)
-        rc = write_seal(st, id, nseg, link, "recovery", BR_REC_RECOVERED, &m);
+        rc = write_seal(st, id, nseg, link, "recovery", BR_REC_RECOVERED, &m, 1);
     br_buf_free(&scratch);
     br_aead_free(aead);
     if (rc < 0) {

@@ -65,17 +65,31 @@ int br_store_open(br_store_t **out, const char *path, const br_master_key_t *mk)
 void br_store_close(br_store_t *st);
 
 /* Starts a recording: makes an id (written into meta->id), a data key, and
- * writes the wrapped key and the initial metadata. */
+ * writes the wrapped key and the initial metadata, synced. */
 int br_rec_create(br_store_t *st, br_rec_meta_t *meta, br_rec_writer_t **out);
+/* The two halves of br_rec_create, for a caller that writes on another
+ * thread: br_rec_new makes the id (into meta->id) and the data key and
+ * writes nothing; br_rec_begin writes the wrapped key and meta (as the
+ * initial metadata of w's recording), synced only if sync. */
+int br_rec_new(br_store_t *st, br_rec_meta_t *meta, br_rec_writer_t **out);
+int br_rec_begin(br_rec_writer_t *w, const br_rec_meta_t *meta, int sync);
+/* Frees a writer from br_rec_new that will write nothing more. */
+void br_rec_writer_free(br_rec_writer_t *w);
 /* Encrypts, chains and writes one segment of audio (not synced: a crash
  * loses at most what the OS had not written, and recovery seals the rest). */
 int br_rec_write_segment(br_rec_writer_t *w, const uint8_t *audio, size_t len);
 /* Writes meta as final metadata with the given state and the seal record,
  * synced, then frees the writer whatever the outcome. meta->segments is set. */
 int br_rec_seal(br_rec_writer_t *w, br_rec_meta_t *meta, uint8_t state);
+/* The same, synced only if sync: the caller makes it durable later with
+ * br_store_sync() (one sync for many seals). */
+int br_rec_seal_opt(br_rec_writer_t *w, br_rec_meta_t *meta, uint8_t state, int sync);
 /* Removes a recording that never held anything worth keeping (a cancelled
  * or failed attempt): its key, metadata and segments. Frees the writer. */
 int br_rec_discard(br_rec_writer_t *w);
+int br_rec_discard_opt(br_rec_writer_t *w, int sync);
+/* Makes every write made so far durable (one synced write). */
+int br_store_sync(br_store_t *st);
 /* Frees the writer without sealing: the recording stays as written and the
  * next br_store_recover() seals it as "recovered". */
 void br_rec_writer_abandon(br_rec_writer_t *w);
