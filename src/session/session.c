@@ -813,7 +813,8 @@ static br_call_t *new_call(br_sessions_t *s, const br_cucm_from_t *f)
     if (!c)
         return NULL;
     c->s = s;
-    if (br_mix_init(&c->mix, seg_frames, BR_ULAW_SILENCE, BR_ULAW_SILENCE, segment_cb, c) < 0) {
+    if (br_mix_init_window(&c->mix, br_mix_window_for(s->cfg->jitter_ms, TICK_MS, RATE), seg_frames,
+                           BR_ULAW_SILENCE, BR_ULAW_SILENCE, segment_cb, c) < 0) {
         free(c);
         return NULL;
     }
