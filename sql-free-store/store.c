@@ -31,9 +31,18 @@ struct br_rec_writer {
     char id[BR_ID_LEN + 1];
     uint8_t wrapped[BR_WRAPPED_KEY_LEN]; /* the data key, for br_rec_begin */
     br_aead_t *aead;
-    uint8_t link[BR_HASH_LEN];
+    uint8_t link[BR_HASH_LEN];    /* of the last segment written */
     uint32_t segments;
+    /* Segments added to a batch not yet written (br_rec_segment_add) chain
+     * on these; the batch's outcome makes them the written state or not. */
+    uint8_t plink[BR_HASH_LEN];
+    uint32_t psegments;
     br_buf_t scratch;
+};
+
+struct br_store_batch {
+    leveldb_writebatch_t *b;
+    size_t bytes;
 };
 
 int br_store_map_error(char *err)
@@ -156,6 +165,11 @@ int br_store_open(br_store_t **out, const char *path, const br_master_key_t *mk)
      * torn record, which LevelDB should skip rather than refuse to open;
      * our own chains and ledger say whether anything that matters broke. */
     leveldb_options_set_paranoid_checks(st->options, 0);
+    /* The block cache serves the few small reads of a recording's life
+     * (its metadata at the seal) and the CLI's scans, which read each block
+     * once: 1 MiB instead of LevelDB's default 8 MiB of resident memory. */
+    st->cache = leveldb_cache_create_lru(1u << 20);
+    leveldb_options_set_cache(st->options, st->cache);
     st->ropts = leveldb_readoptions_create();
     leveldb_readoptions_set_verify_checksums(st->ropts, 1);
     st->wopts = leveldb_writeoptions_create();
@@ -192,6 +206,8 @@ void br_store_close(br_store_t *st)
         pthread_mutex_destroy(&st->ledger_lock);
     }
     leveldb_options_destroy(st->options);
+    if (st->cache)
+        leveldb_cache_destroy(st->cache);
     leveldb_readoptions_destroy(st->ropts);
     leveldb_writeoptions_destroy(st->wopts);
     leveldb_writeoptions_destroy(st->wopts_sync);
@@ -431,6 +447,7 @@ int br_rec_new(br_store_t *st, br_rec_meta_t *meta, br_rec_writer_t **out)
     if (rc < 0)
         goto fail;
     chain_start(w->id, w->link);
+    memcpy(w->plink, w->link, BR_HASH_LEN);
     explicit_bzero(dk, sizeof dk);
     meta->state = BR_REC_RECORDING;
     *out = w;
@@ -488,34 +505,111 @@ int br_rec_create(br_store_t *st, br_rec_meta_t *meta, br_rec_writer_t **out)
     return 0;
 }
 
-int br_rec_write_segment(br_rec_writer_t *w, const uint8_t *audio, size_t len)
+/* Encrypts and chains the next segment into scratch, on the pending state. */
+static int segment_encode(br_rec_writer_t *w, const uint8_t *audio, size_t len, br_buf_t *scratch,
+                          char *key, size_t *klen)
 {
     uint8_t aad[SEG_AAD_LEN];
     uint8_t *v;
-    char key[KEY_MAX];
-    size_t klen, vlen = SEG_HDR + len + BR_TAG_LEN;
+    size_t vlen = SEG_HDR + len + BR_TAG_LEN;
     int rc;
 
-    br_buf_reset(&w->scratch);
-    rc = br_buf_reserve(&w->scratch, vlen);
+    br_buf_reset(scratch);
+    rc = br_buf_reserve(scratch, vlen);
     if (rc < 0)
         return rc;
-    v = w->scratch.data;
+    v = scratch->data;
     rc = br_random_nonce(v + BR_HASH_LEN, BR_NONCE_LEN);
     if (rc < 0)
         return rc;
-    seg_aad(aad, w->id, w->segments, w->link);
+    seg_aad(aad, w->id, w->psegments, w->plink);
     rc = br_aead_seal(w->aead, v + BR_HASH_LEN, aad, sizeof aad, audio, len, v + SEG_HDR);
     if (rc < 0)
         return rc;
-    chain_next(w->link, v + BR_HASH_LEN, vlen - BR_HASH_LEN, v);
-    klen = seg_key(key, w->id, w->segments);
-    rc = br_store_put(w->st, key, klen, v, vlen, 0);
+    chain_next(w->plink, v + BR_HASH_LEN, vlen - BR_HASH_LEN, v);
+    scratch->len = vlen;
+    *klen = seg_key(key, w->id, w->psegments);
+    memcpy(w->plink, v, BR_HASH_LEN);
+    w->psegments++;
+    return 0;
+}
+
+void br_rec_segments_done(br_rec_writer_t *w, int written)
+{
+    if (written) {
+        memcpy(w->link, w->plink, BR_HASH_LEN);
+        w->segments = w->psegments;
+    } else {
+        memcpy(w->plink, w->link, BR_HASH_LEN);
+        w->psegments = w->segments;
+    }
+}
+
+int br_rec_write_segment(br_rec_writer_t *w, const uint8_t *audio, size_t len)
+{
+    return br_rec_write_segment_buf(w, audio, len, &w->scratch);
+}
+
+int br_rec_write_segment_buf(br_rec_writer_t *w, const uint8_t *audio, size_t len, br_buf_t *scratch)
+{
+    char key[KEY_MAX];
+    size_t klen;
+    int rc = segment_encode(w, audio, len, scratch, key, &klen);
+
+    if (rc == 0)
+        rc = br_store_put(w->st, key, klen, scratch->data, scratch->len, 0);
+    br_rec_segments_done(w, rc == 0);
+    return rc;
+}
+
+int br_rec_segment_add(br_rec_writer_t *w, br_store_batch_t *b, const uint8_t *audio, size_t len,
+                       br_buf_t *scratch)
+{
+    char key[KEY_MAX];
+    size_t klen;
+    int rc = segment_encode(w, audio, len, scratch, key, &klen);
+
     if (rc < 0)
         return rc;
-    memcpy(w->link, v, BR_HASH_LEN);
-    w->segments++;
+    leveldb_writebatch_put(b->b, key, klen, (const char *)scratch->data, scratch->len);
+    b->bytes += klen + scratch->len;
     return 0;
+}
+
+int br_store_batch_new(br_store_batch_t **out)
+{
+    br_store_batch_t *b = calloc(1, sizeof *b);
+
+    *out = NULL;
+    if (!b)
+        return -ENOMEM;
+    b->b = leveldb_writebatch_create();
+    *out = b;
+    return 0;
+}
+
+void br_store_batch_free(br_store_batch_t *b)
+{
+    if (!b)
+        return;
+    leveldb_writebatch_destroy(b->b);
+    free(b);
+}
+
+size_t br_store_batch_bytes(const br_store_batch_t *b)
+{
+    return b->bytes;
+}
+
+int br_store_batch_write(br_store_t *st, br_store_batch_t *b, int sync)
+{
+    char *err = NULL;
+
+    if (b->bytes)
+        leveldb_write(st->db, sync ? st->wopts_sync : st->wopts, b->b, &err);
+    leveldb_writebatch_clear(b->b);
+    b->bytes = 0;
+    return br_store_map_error(err);
 }
 
 /* Writes the seal [version][segments u32][final hash 32][time u64] and the

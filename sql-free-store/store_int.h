@@ -16,6 +16,7 @@
 struct br_store {
     leveldb_t *db;
     leveldb_options_t *options;
+    leveldb_cache_t *cache;
     leveldb_readoptions_t *ropts;
     leveldb_writeoptions_t *wopts;      /* no sync: segments */
     leveldb_writeoptions_t *wopts_sync; /* sync: meta at start, seal */

@@ -18,6 +18,10 @@
 #include "common/util.h"
 
 #define DEFAULT_MAX_BYTES (32u << 20)
+#define POOL_MAX_BYTES (4u << 20)
+/* Segments go to LevelDB in writes of about this size: large enough that
+ * the per-write costs vanish, small enough not to hold much memory. */
+#define BATCH_BYTES (1u << 20)
 
 typedef struct job {
     struct job *next;
@@ -65,7 +69,7 @@ struct br_writer {
     job_t *done_head, *done_tail; /* outcomes for the loop */
     /* Segment jobs come back here instead of to malloc: they are all of
      * one size, and recycling them keeps the heap from filling with holes
-     * between the calls' long-lived allocations. At most max_bytes. */
+     * between the calls' long-lived allocations. At most POOL_MAX_BYTES. */
     job_t *pool;
     size_t pool_len;      /* audio bytes of the pooled jobs */
     size_t pool_bytes;
@@ -73,6 +77,10 @@ struct br_writer {
     int stopping;
     size_t max_bytes;
     br_writer_stats_t stats;
+    br_buf_t scratch;     /* the thread's: every segment is encrypted into it */
+    br_store_batch_t *sbatch; /* segments being gathered for one write */
+    job_t **pending;      /* the segment jobs in it */
+    size_t npending, pending_cap;
 };
 
 static void job_free(job_t *j)
@@ -133,14 +141,7 @@ static int run_job(br_writer_t *w, job_t *j)
             j->report = 1;
         }
         return 1;
-    case BR_WRITE_SEGMENT:
-        if (r->failed)
-            return 0;
-        j->rc = br_rec_write_segment(r->rw, j->data, j->len);
-        if (j->rc < 0) {
-            r->failed = 1;
-            j->report = 1; /* once: later segments are skipped */
-        }
+    case BR_WRITE_SEGMENT: /* gathered by add_segment() instead */
         return 0;
     case BR_WRITE_SEAL:
         j->report = 1;
@@ -179,6 +180,61 @@ static int run_job(br_writer_t *w, job_t *j)
     return 0;
 }
 
+/* Writes the gathered segments; each recording with segments in the
+ * write learns whether they were written. */
+static void flush_segments(br_writer_t *w)
+{
+    int rc;
+
+    if (!w->npending)
+        return;
+    rc = br_store_batch_write(w->st, w->sbatch, 0);
+    for (size_t i = 0; i < w->npending; i++) {
+        job_t *j = w->pending[i];
+        if (j->r->rw)
+            br_rec_segments_done(j->r->rw, rc == 0);
+        if (rc < 0 && !j->r->failed) {
+            j->r->failed = 1;
+            j->rc = rc;
+            j->report = 1; /* once per recording: later segments are skipped */
+        }
+    }
+    w->npending = 0;
+}
+
+static void add_segment(br_writer_t *w, job_t *j)
+{
+    br_wrec_t *r = j->r;
+    int rc;
+
+    if (r->failed)
+        return;
+    if (w->npending == w->pending_cap) {
+        size_t cap = w->pending_cap ? 2 * w->pending_cap : 256;
+        job_t **p = realloc(w->pending, cap * sizeof *p);
+        if (!p) {
+            flush_segments(w);
+            rc = br_rec_write_segment_buf(r->rw, j->data, j->len, &w->scratch);
+            goto out;
+        }
+        w->pending = p;
+        w->pending_cap = cap;
+    }
+    rc = br_rec_segment_add(r->rw, w->sbatch, j->data, j->len, &w->scratch);
+    if (rc == 0) {
+        w->pending[w->npending++] = j;
+        if (br_store_batch_bytes(w->sbatch) >= BATCH_BYTES)
+            flush_segments(w);
+        return;
+    }
+out:
+    if (rc < 0) {
+        r->failed = 1;
+        j->rc = rc;
+        j->report = 1;
+    }
+}
+
 static void *thread_main(void *arg)
 {
     br_writer_t *w = arg;
@@ -199,8 +255,17 @@ static void *thread_main(void *arg)
         w->stats.batches++;
         pthread_mutex_unlock(&w->lock);
 
-        for (j = batch; j; j = j->next)
+        for (j = batch; j; j = j->next) {
+            if (j->op == BR_WRITE_SEGMENT) {
+                add_segment(w, j);
+                continue;
+            }
+            /* Whatever else a job does comes after the segments before it
+             * (a seal covers every segment of its recording). */
+            flush_segments(w);
             need_sync |= run_job(w, j);
+        }
+        flush_segments(w);
         if (need_sync) {
             int rc = br_store_sync(w->st);
             for (j = batch; j && rc < 0; j = j->next)
@@ -220,7 +285,7 @@ static void *thread_main(void *arg)
             w->stats.jobs++;
             if (!j->report) {
                 if (j->op == BR_WRITE_SEGMENT && j->len == w->pool_len &&
-                    w->pool_bytes + j->len <= w->max_bytes) {
+                    w->pool_bytes + j->len <= POOL_MAX_BYTES) {
                     j->next = w->pool;
                     w->pool = j;
                     w->pool_bytes += j->len;
@@ -310,6 +375,12 @@ int br_writer_new(br_writer_t **out, uv_loop_t *loop, br_store_t *st, size_t max
     w->cb = cb;
     w->ctx = ctx;
     w->max_bytes = max_bytes ? max_bytes : DEFAULT_MAX_BYTES;
+    rc = br_store_batch_new(&w->sbatch);
+    if (rc < 0) {
+        free(w);
+        return rc;
+    }
+    br_buf_init(&w->scratch);
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->work, NULL);
     pthread_cond_init(&w->space, NULL);
@@ -493,6 +564,9 @@ void br_writer_free(br_writer_t *w)
         w->pool = p->next;
         free(p);
     }
+    br_buf_free(&w->scratch);
+    br_store_batch_free(w->sbatch);
+    free(w->pending);
     pthread_mutex_destroy(&w->lock);
     pthread_cond_destroy(&w->work);
     pthread_cond_destroy(&w->space);
