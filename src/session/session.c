@@ -719,7 +719,7 @@ int br_sessions_new(br_sessions_t **out, uv_loop_t *loop, br_store_t *st, const 
         free(s);
         return rc;
     }
-    rc = br_writer_new(&s->writer, loop, st, 0, write_done, s);
+    rc = br_writer_new(&s->writer, loop, st, (size_t)cfg->write_queue_mb << 20, write_done, s);
     if (rc < 0) {
         br_ports_free(s->ports);
         free(s);

@@ -23,6 +23,9 @@
  * Back-pressure: the queue holds at most max_bytes of audio; a producer that
  * finds it full waits (counted in stalls) rather than drop audio, so a disk
  * that cannot keep up slows the loop down only after that much buffering.
+ * The bound is large on purpose: LevelDB's compaction comes in bursts, and
+ * while the loop waits the kernel drops RTP and SIP goes unanswered, which
+ * is worse than holding the audio in memory for a while.
  */
 #ifndef BR_WRITER_H
 #define BR_WRITER_H
@@ -60,7 +63,7 @@ typedef struct br_writer_stats {
 } br_writer_stats_t;
 
 /* Starts the thread. done_cb runs on loop's thread. max_bytes bounds the
- * audio waiting in the queue (0: 32 MiB). */
+ * audio waiting in the queue (0: 256 MiB). */
 int br_writer_new(br_writer_t **out, uv_loop_t *loop, br_store_t *st, size_t max_bytes,
                   br_writer_done_cb cb, void *ctx);
 /* Starts a recording: makes its id (into meta->id) and data key now and
