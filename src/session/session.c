@@ -103,6 +103,12 @@ struct br_sessions {
     br_writer_t *writer;  /* the store writes of recordings in progress */
     int writer_closing;
     uv_timer_t timer;
+    /* When the loop last finished reading its sockets (a check handle runs
+     * right after every poll). The flush never passes it: after a stall
+     * the timer fires before the sockets are read, and flushing up to the
+     * wall clock would emit as silence the audio still waiting in them. */
+    uv_check_t polled;
+    int64_t polled_us;
     int timer_running;
     int timer_open;
     br_call_t *calls;
@@ -183,6 +189,7 @@ static void maybe_stopped(br_sessions_t *s)
         s->writer_closing = 1;
         br_writer_close(s->writer, writer_closed, s); /* waits for the last seals */
     }
+    uv_close((uv_handle_t *)&s->polled, NULL);
     uv_close((uv_handle_t *)&s->timer, timer_closed);
 }
 
@@ -653,10 +660,17 @@ static void storage_probe(br_sessions_t *s)
 
 /* ---- the tick ----------------------------------------------------------------- */
 
+static void polled_cb(uv_check_t *h)
+{
+    br_sessions_t *s = h->data;
+    s->polled_us = mono_us();
+}
+
 static void tick_cb(uv_timer_t *t)
 {
     br_sessions_t *s = t->data;
     int64_t now = mono_us();
+    int64_t read_upto = s->polled_us < now ? s->polled_us : now;
     int64_t delay = (int64_t)s->cfg->jitter_ms * RATE / 1000;
     int64_t answer_wait = (int64_t)s->cfg->answer_wait_ms * 1000;
     int64_t pair_wait = (int64_t)s->cfg->pair_wait_ms * 1000;
@@ -673,7 +687,7 @@ static void tick_cb(uv_timer_t *t)
             finish_call(c, 0);
             continue;
         }
-        br_mix_flush(&c->mix, timeline_pos(c, now) - delay);
+        br_mix_flush(&c->mix, timeline_pos(c, read_upto) - delay);
         if (!c->pairing_closed && now - c->created_us >= pair_wait) {
             c->pairing_closed = 1;
             if (!c->meta.near.present || !c->meta.far.present) {
@@ -725,6 +739,11 @@ int br_sessions_new(br_sessions_t **out, uv_loop_t *loop, br_store_t *st, const 
         free(s);
         return rc;
     }
+    uv_check_init(loop, &s->polled);
+    s->polled.data = s;
+    s->polled_us = mono_us();
+    uv_check_start(&s->polled, polled_cb);
+    uv_unref((uv_handle_t *)&s->polled); /* it alone keeps no loop running */
     uv_timer_init(loop, &s->timer);
     s->timer.data = s;
     s->timer_open = 1;
