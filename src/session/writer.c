@@ -5,9 +5,6 @@
  * any job asked for it, then returns the jobs whose outcome the loop needs
  * through a second list and a uv_async_t, and frees the rest itself.
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* pthread_setname_np */
-#endif
 #include "writer.h"
 
 #include <errno.h>
@@ -393,7 +390,6 @@ int br_writer_new(br_writer_t **out, uv_loop_t *loop, br_store_t *st, size_t max
     if (rc < 0)
         goto fail;
     w->thread_running = 1;
-    pthread_setname_np(w->thread, "bibrec-writer"); /* for top -H and perf */
     rc = uv_async_init(loop, &w->async, async_cb);
     if (rc < 0)
         goto fail;
