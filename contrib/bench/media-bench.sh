@@ -249,6 +249,16 @@ XML
         [ "$SECONDS" -ge "$wait_end" ] && break
         sleep 1
     done
+    # Seals are written by the store writer thread after the call has ended:
+    # a recording still "recording" in the list has counters from its start.
+    # Give the writer up to 120 s more to have sealed them all.
+    local wait_seal=$((SECONDS + 120)) open_recs=
+    while :; do
+        open_recs=$(timeout 30 "$BIBREC" -c "$d/bibrec.xml" list 2>/dev/null | awk -F'\t' 'NR > 1 && $6 == "recording"' | wc -l)
+        [ "$open_recs" = 0 ] && break
+        [ "$SECONDS" -ge "$wait_seal" ] && break
+        sleep 2
+    done
     caught_up_s=$((SECONDS + 60 - wait_end))
 
     local up failed sent lag99 valid received=0 lost_rtp=0 dropped=0 secs=0 bytes calls_min
@@ -350,7 +360,7 @@ XML
         echo "| | bibrecd | bare receiver (bench_rx) |"
         echo "|---|---|---|"
         echo "| calls set up / failed | $up / $failed | $n_rx calls (media only) |"
-        echo "| recordings in the store | $nrec, $secs s in total; still recording $caught_up_s s after the last BYE: ${unsealed:-?}; shown (150 s limit): $(wc -l <"$d/recs.txt") | |"
+        echo "| recordings in the store | $nrec, $secs s in total; still recording $caught_up_s s after the last BYE: ${unsealed:-?}, not yet sealed then: ${open_recs:-?}; shown (150 s limit): $(wc -l <"$d/recs.txt") | |"
         echo "| packets sent / received | $sent / $received | $rx_sent / $rx_recv |"
         echo "| packets lost by the receiver | **$lost** | $((rx_sent - rx_recv)) |"
         echo "| where: legs whose recording counted fewer packets than were sent | $leg_loss | |"
