@@ -108,9 +108,11 @@ static void job_init(job_t *j, int op, br_wrec_t *r, size_t len)
 
 static job_t *job_new(int op, br_wrec_t *r, size_t len)
 {
-    job_t *j = calloc(1, sizeof *j + len);
-    if (j)
+    job_t *j = malloc(sizeof *j + len); /* the audio is copied in: no need to clear it */
+    if (j) {
+        memset(j, 0, sizeof *j);
         job_init(j, op, r, len);
+    }
     return j;
 }
 
