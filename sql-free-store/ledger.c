@@ -199,6 +199,12 @@ out:
 int br_ledger_write(br_store_t *st, leveldb_writebatch_t *batch, br_ledger_entry_t *e,
                     br_ledger_before_write_cb cb, void *ctx)
 {
+    return br_ledger_write_opt(st, batch, e, cb, ctx, 1);
+}
+
+int br_ledger_write_opt(br_store_t *st, leveldb_writebatch_t *batch, br_ledger_entry_t *e,
+                        br_ledger_before_write_cb cb, void *ctx, int sync)
+{
     char *err = NULL;
     int rc;
 
@@ -207,7 +213,7 @@ int br_ledger_write(br_store_t *st, leveldb_writebatch_t *batch, br_ledger_entry
     if (rc == 0 && cb)
         cb(batch, e, ctx);
     if (rc == 0) {
-        leveldb_write(st->db, st->wopts_sync, batch, &err);
+        leveldb_write(st->db, sync ? st->wopts_sync : st->wopts, batch, &err);
         rc = br_store_map_error(err);
     }
     if (rc == 0)

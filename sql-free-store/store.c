@@ -29,10 +29,20 @@
 struct br_rec_writer {
     br_store_t *st;
     char id[BR_ID_LEN + 1];
+    uint8_t wrapped[BR_WRAPPED_KEY_LEN]; /* the data key, for br_rec_begin */
     br_aead_t *aead;
-    uint8_t link[BR_HASH_LEN];
+    uint8_t link[BR_HASH_LEN];    /* of the last segment written */
     uint32_t segments;
+    /* Segments added to a batch not yet written (br_rec_segment_add) chain
+     * on these; the batch's outcome makes them the written state or not. */
+    uint8_t plink[BR_HASH_LEN];
+    uint32_t psegments;
     br_buf_t scratch;
+};
+
+struct br_store_batch {
+    leveldb_writebatch_t *b;
+    size_t bytes;
 };
 
 int br_store_map_error(char *err)
@@ -160,6 +170,11 @@ int br_store_open(br_store_t **out, const char *path, const br_master_key_t *mk)
      * torn record, which LevelDB should skip rather than refuse to open;
      * our own chains and ledger say whether anything that matters broke. */
     leveldb_options_set_paranoid_checks(st->options, 0);
+    /* The block cache serves the few small reads of a recording's life
+     * (its metadata at the seal) and the CLI's scans, which read each block
+     * once: 1 MiB instead of LevelDB's default 8 MiB of resident memory. */
+    st->cache = leveldb_cache_create_lru(1u << 20);
+    leveldb_options_set_cache(st->options, st->cache);
     st->ropts = leveldb_readoptions_create();
     leveldb_readoptions_set_verify_checksums(st->ropts, 1);
     st->wopts = leveldb_writeoptions_create();
@@ -196,6 +211,8 @@ void br_store_close(br_store_t *st)
         pthread_mutex_destroy(&st->ledger_lock);
     }
     leveldb_options_destroy(st->options);
+    if (st->cache)
+        leveldb_cache_destroy(st->cache);
     leveldb_readoptions_destroy(st->ropts);
     leveldb_writeoptions_destroy(st->wopts);
     leveldb_writeoptions_destroy(st->wopts_sync);
@@ -226,6 +243,18 @@ static size_t rec_key(char *out, const char *id, const char *what)
 static size_t seg_key(char *out, const char *id, uint32_t n)
 {
     return (size_t)snprintf(out, KEY_MAX, "rec/%s/seg/%08" PRIu32, id, n);
+}
+
+int br_store_sync(br_store_t *st)
+{
+    /* An empty batch, synced: LevelDB appends it to its log and syncs the
+     * log, which makes every earlier write durable (the log is one file,
+     * written in order). */
+    leveldb_writebatch_t *b = leveldb_writebatch_create();
+    char *err = NULL;
+    leveldb_write(st->db, st->wopts_sync, b, &err);
+    leveldb_writebatch_destroy(b);
+    return br_store_map_error(err);
 }
 
 int br_store_put(br_store_t *st, const char *key, size_t klen, const void *val, size_t vlen,
@@ -393,12 +422,10 @@ int br_store_make_id(char *id)
     return 0;
 }
 
-int br_rec_create(br_store_t *st, br_rec_meta_t *meta, br_rec_writer_t **out)
+int br_rec_new(br_store_t *st, br_rec_meta_t *meta, br_rec_writer_t **out)
 {
-    uint8_t dk[BR_KEY_LEN], wrapped[BR_WRAPPED_KEY_LEN];
-    char key[KEY_MAX];
+    uint8_t dk[BR_KEY_LEN];
     br_rec_writer_t *w;
-    size_t klen;
     int rc;
 
     *out = NULL;
@@ -417,23 +444,17 @@ int br_rec_create(br_store_t *st, br_rec_meta_t *meta, br_rec_writer_t **out)
     if (rc < 0)
         goto fail;
     pthread_mutex_lock(&st->key_lock);
-    rc = br_key_wrap(&st->keys[0], dk, w->id, BR_ID_LEN, wrapped);
+    rc = br_key_wrap(&st->keys[0], dk, w->id, BR_ID_LEN, w->wrapped);
     pthread_mutex_unlock(&st->key_lock);
     if (rc < 0)
         goto fail;
     rc = br_aead_new(&w->aead, dk);
     if (rc < 0)
         goto fail;
-    klen = (size_t)snprintf(key, sizeof key, "key/%s", w->id);
-    rc = br_store_put(st, key, klen, wrapped, sizeof wrapped, 0);
-    if (rc < 0)
-        goto fail;
-    meta->state = BR_REC_RECORDING;
-    rc = write_meta(st, w->aead, meta, &w->scratch, 1);
-    if (rc < 0)
-        goto fail;
     chain_start(w->id, w->link);
+    memcpy(w->plink, w->link, BR_HASH_LEN);
     explicit_bzero(dk, sizeof dk);
+    meta->state = BR_REC_RECORDING;
     *out = w;
     return 0;
 fail:
@@ -444,43 +465,156 @@ fail:
     return rc;
 }
 
-int br_rec_write_segment(br_rec_writer_t *w, const uint8_t *audio, size_t len)
+int br_rec_begin(br_rec_writer_t *w, const br_rec_meta_t *meta, int sync)
 {
-    uint8_t aad[SEG_AAD_LEN];
-    uint8_t *v;
     char key[KEY_MAX];
-    size_t klen, vlen = SEG_HDR + len + BR_TAG_LEN;
+    size_t klen = (size_t)snprintf(key, sizeof key, "key/%s", w->id);
+    br_rec_meta_t m;
     int rc;
 
-    br_buf_reset(&w->scratch);
-    rc = br_buf_reserve(&w->scratch, vlen);
+    rc = br_store_put(w->st, key, klen, w->wrapped, sizeof w->wrapped, 0);
     if (rc < 0)
         return rc;
-    v = w->scratch.data;
-    rc = br_random_nonce(v + BR_HASH_LEN, BR_NONCE_LEN);
-    if (rc < 0)
-        return rc;
-    seg_aad(aad, w->id, w->segments, w->link);
-    rc = br_aead_seal(w->aead, v + BR_HASH_LEN, aad, sizeof aad, audio, len, v + SEG_HDR);
-    if (rc < 0)
-        return rc;
-    chain_next(w->link, v + BR_HASH_LEN, vlen - BR_HASH_LEN, v);
-    klen = seg_key(key, w->id, w->segments);
-    rc = br_store_put(w->st, key, klen, v, vlen, 0);
-    if (rc < 0)
-        return rc;
-    memcpy(w->link, v, BR_HASH_LEN);
-    w->segments++;
-    return 0;
+    if (strcmp(meta->id, w->id) == 0 && meta->state == BR_REC_RECORDING)
+        return write_meta(w->st, w->aead, meta, &w->scratch, sync);
+    m = *meta;
+    memcpy(m.id, w->id, BR_ID_LEN + 1);
+    m.state = BR_REC_RECORDING;
+    return write_meta(w->st, w->aead, &m, &w->scratch, sync);
 }
 
-static void rec_writer_free(br_rec_writer_t *w)
+void br_rec_writer_free(br_rec_writer_t *w)
 {
     if (!w)
         return;
     br_aead_free(w->aead);
     br_buf_free(&w->scratch);
+    explicit_bzero(w->wrapped, sizeof w->wrapped);
     free(w);
+}
+
+int br_rec_create(br_store_t *st, br_rec_meta_t *meta, br_rec_writer_t **out)
+{
+    br_rec_writer_t *w;
+    int rc = br_rec_new(st, meta, &w);
+
+    *out = NULL;
+    if (rc < 0)
+        return rc;
+    rc = br_rec_begin(w, meta, 1);
+    if (rc < 0) {
+        br_rec_writer_free(w);
+        return rc;
+    }
+    *out = w;
+    return 0;
+}
+
+/* Encrypts and chains the next segment into scratch, on the pending state. */
+static int segment_encode(br_rec_writer_t *w, const uint8_t *audio, size_t len, br_buf_t *scratch,
+                          char *key, size_t *klen)
+{
+    uint8_t aad[SEG_AAD_LEN];
+    uint8_t *v;
+    size_t vlen = SEG_HDR + len + BR_TAG_LEN;
+    int rc;
+
+    br_buf_reset(scratch);
+    rc = br_buf_reserve(scratch, vlen);
+    if (rc < 0)
+        return rc;
+    v = scratch->data;
+    rc = br_random_nonce(v + BR_HASH_LEN, BR_NONCE_LEN);
+    if (rc < 0)
+        return rc;
+    seg_aad(aad, w->id, w->psegments, w->plink);
+    rc = br_aead_seal(w->aead, v + BR_HASH_LEN, aad, sizeof aad, audio, len, v + SEG_HDR);
+    if (rc < 0)
+        return rc;
+    chain_next(w->plink, v + BR_HASH_LEN, vlen - BR_HASH_LEN, v);
+    scratch->len = vlen;
+    *klen = seg_key(key, w->id, w->psegments);
+    memcpy(w->plink, v, BR_HASH_LEN);
+    w->psegments++;
+    return 0;
+}
+
+void br_rec_segments_done(br_rec_writer_t *w, int written)
+{
+    if (written) {
+        memcpy(w->link, w->plink, BR_HASH_LEN);
+        w->segments = w->psegments;
+    } else {
+        memcpy(w->plink, w->link, BR_HASH_LEN);
+        w->psegments = w->segments;
+    }
+}
+
+int br_rec_write_segment(br_rec_writer_t *w, const uint8_t *audio, size_t len)
+{
+    return br_rec_write_segment_buf(w, audio, len, &w->scratch);
+}
+
+int br_rec_write_segment_buf(br_rec_writer_t *w, const uint8_t *audio, size_t len, br_buf_t *scratch)
+{
+    char key[KEY_MAX];
+    size_t klen;
+    int rc = segment_encode(w, audio, len, scratch, key, &klen);
+
+    if (rc == 0)
+        rc = br_store_put(w->st, key, klen, scratch->data, scratch->len, 0);
+    br_rec_segments_done(w, rc == 0);
+    return rc;
+}
+
+int br_rec_segment_add(br_rec_writer_t *w, br_store_batch_t *b, const uint8_t *audio, size_t len,
+                       br_buf_t *scratch)
+{
+    char key[KEY_MAX];
+    size_t klen;
+    int rc = segment_encode(w, audio, len, scratch, key, &klen);
+
+    if (rc < 0)
+        return rc;
+    leveldb_writebatch_put(b->b, key, klen, (const char *)scratch->data, scratch->len);
+    b->bytes += klen + scratch->len;
+    return 0;
+}
+
+int br_store_batch_new(br_store_batch_t **out)
+{
+    br_store_batch_t *b = calloc(1, sizeof *b);
+
+    *out = NULL;
+    if (!b)
+        return -ENOMEM;
+    b->b = leveldb_writebatch_create();
+    *out = b;
+    return 0;
+}
+
+void br_store_batch_free(br_store_batch_t *b)
+{
+    if (!b)
+        return;
+    leveldb_writebatch_destroy(b->b);
+    free(b);
+}
+
+size_t br_store_batch_bytes(const br_store_batch_t *b)
+{
+    return b->bytes;
+}
+
+int br_store_batch_write(br_store_t *st, br_store_batch_t *b, int sync)
+{
+    char *err = NULL;
+
+    if (b->bytes)
+        leveldb_write(st->db, sync ? st->wopts_sync : st->wopts, b->b, &err);
+    leveldb_writebatch_clear(b->b);
+    b->bytes = 0;
+    return br_store_map_error(err);
 }
 
 /* Writes the seal [version][segments u32][final hash 32][time u64] and the
@@ -523,7 +657,7 @@ static void note_ledger_position(leveldb_writebatch_t *batch, const br_ledger_en
 
 static int write_seal(br_store_t *st, const char *id, uint32_t segments,
                       const uint8_t link[BR_HASH_LEN], const char *actor, uint8_t state,
-                      const br_rec_meta_t *m)
+                      const br_rec_meta_t *m, int sync)
 {
     leveldb_writebatch_t *batch;
     br_ledger_entry_t e;
@@ -561,13 +695,13 @@ static int write_seal(br_store_t *st, const char *id, uint32_t segments,
     leveldb_writebatch_put(batch, key, klen, (const char *)b.data, b.len);
     add_expiry(batch, id, m);
     index_batch(st, batch, m, 0);
-    rc = br_ledger_write(st, batch, &e, note_ledger_position, (void *)id);
+    rc = br_ledger_write_opt(st, batch, &e, note_ledger_position, (void *)id, sync);
     leveldb_writebatch_destroy(batch);
     br_buf_free(&b);
     return rc;
 }
 
-int br_rec_seal(br_rec_writer_t *w, br_rec_meta_t *meta, uint8_t state)
+int br_rec_seal_opt(br_rec_writer_t *w, br_rec_meta_t *meta, uint8_t state, int sync)
 {
     int rc;
 
@@ -576,12 +710,22 @@ int br_rec_seal(br_rec_writer_t *w, br_rec_meta_t *meta, uint8_t state)
     memcpy(meta->id, w->id, BR_ID_LEN + 1);
     rc = write_meta(w->st, w->aead, meta, &w->scratch, 0);
     if (rc == 0)
-        rc = write_seal(w->st, w->id, w->segments, w->link, "bibrecd", state, meta);
-    rec_writer_free(w);
+        rc = write_seal(w->st, w->id, w->segments, w->link, "bibrecd", state, meta, sync);
+    br_rec_writer_free(w);
     return rc;
 }
 
+int br_rec_seal(br_rec_writer_t *w, br_rec_meta_t *meta, uint8_t state)
+{
+    return br_rec_seal_opt(w, meta, state, 1);
+}
+
 int br_rec_discard(br_rec_writer_t *w)
+{
+    return br_rec_discard_opt(w, 1);
+}
+
+int br_rec_discard_opt(br_rec_writer_t *w, int sync)
 {
     leveldb_writebatch_t *batch = leveldb_writebatch_create();
     char key[KEY_MAX], *err = NULL;
@@ -595,15 +739,15 @@ int br_rec_discard(br_rec_writer_t *w)
         klen = seg_key(key, w->id, n);
         leveldb_writebatch_delete(batch, key, klen);
     }
-    leveldb_write(w->st->db, w->st->wopts_sync, batch, &err);
+    leveldb_write(w->st->db, sync ? w->st->wopts_sync : w->st->wopts, batch, &err);
     leveldb_writebatch_destroy(batch);
-    rec_writer_free(w);
+    br_rec_writer_free(w);
     return br_store_map_error(err);
 }
 
 void br_rec_writer_abandon(br_rec_writer_t *w)
 {
-    rec_writer_free(w);
+    br_rec_writer_free(w);
 }
 
 const char *br_rec_writer_id(const br_rec_writer_t *w)
@@ -1033,7 +1177,7 @@ static int recover_one(br_store_t *st, const char *id, void *ctx)
     br_buf_init(&scratch);
     rc = write_meta(st, aead, &m, &scratch, 0);
     if (rc == 0)
-        rc = write_seal(st, id, nseg, link, "recovery", BR_REC_RECOVERED, &m);
+        rc = write_seal(st, id, nseg, link, "recovery", BR_REC_RECOVERED, &m, 1);
     br_buf_free(&scratch);
     br_aead_free(aead);
     if (rc < 0) {

@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/buf.h"
 #include "crypto/crypto.h"
 #include "crypto/sign.h"
 #include "merkle.h"
@@ -65,17 +66,51 @@ int br_store_open(br_store_t **out, const char *path, const br_master_key_t *mk)
 void br_store_close(br_store_t *st);
 
 /* Starts a recording: makes an id (written into meta->id), a data key, and
- * writes the wrapped key and the initial metadata. */
+ * writes the wrapped key and the initial metadata, synced. */
 int br_rec_create(br_store_t *st, br_rec_meta_t *meta, br_rec_writer_t **out);
+/* The two halves of br_rec_create, for a caller that writes on another
+ * thread: br_rec_new makes the id (into meta->id) and the data key and
+ * writes nothing; br_rec_begin writes the wrapped key and meta (as the
+ * initial metadata of w's recording), synced only if sync. */
+int br_rec_new(br_store_t *st, br_rec_meta_t *meta, br_rec_writer_t **out);
+int br_rec_begin(br_rec_writer_t *w, const br_rec_meta_t *meta, int sync);
+/* Frees a writer from br_rec_new that will write nothing more. */
+void br_rec_writer_free(br_rec_writer_t *w);
 /* Encrypts, chains and writes one segment of audio (not synced: a crash
  * loses at most what the OS had not written, and recovery seals the rest). */
 int br_rec_write_segment(br_rec_writer_t *w, const uint8_t *audio, size_t len);
+/* The same, encrypting into the caller's scratch buffer instead of one kept
+ * per recording (a segment's size each): a thread that writes the segments
+ * of many recordings needs only one. */
+int br_rec_write_segment_buf(br_rec_writer_t *w, const uint8_t *audio, size_t len, br_buf_t *scratch);
+
+/* Many segments, of many recordings, in one LevelDB write: LevelDB's write
+ * throttle (1 ms per write once compaction lags) and its log append are
+ * then paid per batch, not per segment. br_rec_segment_add encrypts and
+ * chains the next segment of w into batch b; once b is written (or has
+ * failed), br_rec_segments_done(w, written) tells every recording that
+ * has segments in it, so its chain goes on from what really was written. */
+typedef struct br_store_batch br_store_batch_t;
+int br_store_batch_new(br_store_batch_t **out);
+void br_store_batch_free(br_store_batch_t *b);
+size_t br_store_batch_bytes(const br_store_batch_t *b);
+/* Writes and empties b (nothing to write: 0). */
+int br_store_batch_write(br_store_t *st, br_store_batch_t *b, int sync);
+int br_rec_segment_add(br_rec_writer_t *w, br_store_batch_t *b, const uint8_t *audio, size_t len,
+                       br_buf_t *scratch);
+void br_rec_segments_done(br_rec_writer_t *w, int written);
 /* Writes meta as final metadata with the given state and the seal record,
  * synced, then frees the writer whatever the outcome. meta->segments is set. */
 int br_rec_seal(br_rec_writer_t *w, br_rec_meta_t *meta, uint8_t state);
+/* The same, synced only if sync: the caller makes it durable later with
+ * br_store_sync() (one sync for many seals). */
+int br_rec_seal_opt(br_rec_writer_t *w, br_rec_meta_t *meta, uint8_t state, int sync);
 /* Removes a recording that never held anything worth keeping (a cancelled
  * or failed attempt): its key, metadata and segments. Frees the writer. */
 int br_rec_discard(br_rec_writer_t *w);
+int br_rec_discard_opt(br_rec_writer_t *w, int sync);
+/* Makes every write made so far durable (one synced write). */
+int br_store_sync(br_store_t *st);
 /* Frees the writer without sealing: the recording stays as written and the
  * next br_store_recover() seals it as "recovered". */
 void br_rec_writer_abandon(br_rec_writer_t *w);

@@ -16,6 +16,7 @@
 struct br_store {
     leveldb_t *db;
     leveldb_options_t *options;
+    leveldb_cache_t *cache;
     leveldb_readoptions_t *ropts;
     leveldb_writeoptions_t *wopts;      /* no sync: segments */
     leveldb_writeoptions_t *wopts_sync; /* sync: meta at start, seal */
@@ -54,6 +55,10 @@ int br_ledger_add_to_batch(br_store_t *st, leveldb_writebatch_t *batch, br_ledge
 typedef void (*br_ledger_before_write_cb)(leveldb_writebatch_t *b, const br_ledger_entry_t *e, void *ctx);
 int br_ledger_write(br_store_t *st, leveldb_writebatch_t *batch, br_ledger_entry_t *e,
                     br_ledger_before_write_cb cb, void *ctx);
+/* The same, synced only if sync (the caller then syncs later with
+ * br_store_sync(), before it reports the write as done). */
+int br_ledger_write_opt(br_store_t *st, leveldb_writebatch_t *batch, br_ledger_entry_t *e,
+                        br_ledger_before_write_cb cb, void *ctx, int sync);
 int br_ledger_open(br_store_t *st);
 
 /* The data key of a recording (or consent decision), unwrapped. */

@@ -118,6 +118,9 @@ trap 'exit 130' INT TERM
 hz=$(getconf CLK_TCK)
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+# The anonymous part of it: without the pages of files the process maps
+# (LevelDB maps its table files; those pages are the page cache's).
+rss_anon_kib() { awk '/^RssAnon/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 # Whole machine: busy and total jiffies.
 sys_ticks() { awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t }' /proc/stat; }
 udp_rcvbuf_errors() { awk '/^Udp:/ { n++; if (n == 1) for (i = 1; i <= NF; i++) h[$i] = i; else print $h["RcvbufErrors"] }' /proc/net/snmp; }
@@ -147,7 +150,7 @@ wait_for() {
 # CPU, the kernel's receive-buffer drops and PID's RSS. Writes TAG_* vars.
 measure_window() {
     local pid=$1 loadout=$2 t0=$3 n=$4 tag=$5 duration=$6 start end c0 c1 s0 s1 e0 e1 w v
-    for v in win cpu rss busy rcvbuf_err sockdrops; do eval "${tag}_$v=0"; done
+    for v in win cpu rss rss_anon busy rcvbuf_err sockdrops; do eval "${tag}_$v=0"; done
     eval "${tag}_win=1"
     if ! wait_for "$loadout" '^ALL_UP' $((n / ${rate%.*} + 60)); then
         log "$tag: the calls were not all up in time"
@@ -174,6 +177,7 @@ measure_window() {
     eval "${tag}_win=$w"
     eval "${tag}_cpu=$(fcalc '%.3f' "($c1 - $c0) / $hz")"
     eval "${tag}_rss=$(rss_kib "$pid")"
+    eval "${tag}_rss_anon=$(rss_anon_kib "$pid")"
     eval "${tag}_busy=$(fcalc '%.0f' "100 * ($s1 - $s0) / ($s1t - $s0t)")"
     eval "${tag}_rcvbuf_err=$((e1 - e0))"
     eval "${tag}_sockdrops=$(sock_drops $RTP_MIN $RTP_TOP)"
@@ -222,8 +226,9 @@ XML
     for ((i = 0; i < 100; i++)); do [ -S "$d/bibrecd.sock" ] && break; sleep 0.1; done
     [ -S "$d/bibrecd.sock" ] || { cat "$d/bibrecd.log" >&2; die "bibrecd did not start"; }
     sleep 1
-    local idle_rss
+    local idle_rss idle_anon
     idle_rss=$(rss_kib "$bpid")
+    idle_anon=$(rss_anon_kib "$bpid")
     log "N=$n: bibrecd $bpid up (idle RSS $idle_rss KiB); $n calls of $duration s at $rate set-ups/s"
 
     t0=$(now_s)
@@ -243,6 +248,16 @@ XML
         [ "${unsealed:-x}" = 0 ] && break
         [ "$SECONDS" -ge "$wait_end" ] && break
         sleep 1
+    done
+    # Seals are written by the store writer thread after the call has ended:
+    # a recording still "recording" in the list has counters from its start.
+    # Give the writer up to 120 s more to have sealed them all.
+    local wait_seal=$((SECONDS + 120)) open_recs=
+    while :; do
+        open_recs=$(timeout 30 "$BIBREC" -c "$d/bibrec.xml" list 2>/dev/null | awk -F'\t' 'NR > 1 && $6 == "recording"' | wc -l)
+        [ "$open_recs" = 0 ] && break
+        [ "$SECONDS" -ge "$wait_seal" ] && break
+        sleep 2
     done
     caught_up_s=$((SECONDS + 60 - wait_end))
 
@@ -329,6 +344,8 @@ XML
     us_r=$(fcalc '%.2f' "1e6 * $R_cpu / ($pps_r * $R_win)")
     ratio=$(awk -v b="$us_b" -v r="$us_r" 'BEGIN { if (r > 0) printf "%.2f", b / r; else print "n/a" }')
     rss_call=$(awk -v r="$B_rss" -v i="$idle_rss" -v u="${up:-0}" 'BEGIN { if (u > 0) printf "%.1f", (r - i) / u; else print "n/a" }')
+    local anon_call
+    anon_call=$(awk -v r="$B_rss_anon" -v i="$idle_anon" -v u="${up:-0}" 'BEGIN { if (u > 0) printf "%.1f", (r - i) / u; else print "n/a" }')
     bpcm=$(awk -v b="$bytes" -v m="$calls_min" 'BEGIN { if (m > 0) printf "%.0f", b / m; else print "n/a" }')
     local verdict=pass why=""
     [ "${up:-0}" = "$n" ] && [ "${failed:-1}" = 0 ] || { verdict=FAIL; why+=" set-up failures"; }
@@ -343,7 +360,7 @@ XML
         echo "| | bibrecd | bare receiver (bench_rx) |"
         echo "|---|---|---|"
         echo "| calls set up / failed | $up / $failed | $n_rx calls (media only) |"
-        echo "| recordings in the store | $nrec, $secs s in total; still recording $caught_up_s s after the last BYE: ${unsealed:-?}; shown (150 s limit): $(wc -l <"$d/recs.txt") | |"
+        echo "| recordings in the store | $nrec, $secs s in total; still recording $caught_up_s s after the last BYE: ${unsealed:-?}, not yet sealed then: ${open_recs:-?}; shown (150 s limit): $(wc -l <"$d/recs.txt") | |"
         echo "| packets sent / received | $sent / $received | $rx_sent / $rx_recv |"
         echo "| packets lost by the receiver | **$lost** | $((rx_sent - rx_recv)) |"
         echo "| where: legs whose recording counted fewer packets than were sent | $leg_loss | |"
@@ -356,12 +373,13 @@ XML
         echo "| ratio bibrecd / bare receiver | **$ratio** | 1 |"
         echo "| whole machine busy in the window | $B_busy % | $R_busy % |"
         echo "| RSS idle / steady / per call set up | $idle_rss / $B_rss KiB / **$rss_call KiB** | $R_rss KiB |"
+        echo "| of which anonymous (RssAnon) idle / steady / per call | $idle_anon / $B_rss_anon KiB / $anon_call KiB | |"
         echo "| bytes stored per call-minute (LevelDB folder) | **$bpcm** ($bytes bytes for $calls_min call-minutes) | |"
         echo "| sampled recordings with the right tones | $tones_ok of $tones_n | |"
         echo "| generator lag p99 | $lag99 ms | $rx_lag99 ms |"
         echo "| verdict | **$verdict**$why | |"
     } | tee -a "$work/report.md"
-    rows+=("| $n | $up/$failed | $sent | $lost | $cpm | $pct | $us_b | $us_r | $ratio | $rss_call | $bpcm | $tones_ok/$tones_n | $lag99 / $rx_lag99 | $verdict |")
+    rows+=("| $n | $up/$failed | $sent | $lost | $cpm | $pct | $us_b | $us_r | $ratio | $rss_call ($anon_call) | $bpcm | $tones_ok/$tones_n | $lag99 / $rx_lag99 | $verdict |")
 
     # -- rtpengine -------------------------------------------------------------------
     if [ "$peer" = rtpengine ]; then
@@ -449,7 +467,7 @@ done
     echo
     echo "### Summary"
     echo
-    echo "| N | calls up/failed | packets sent | lost by bibrecd | CPU s per call-minute | % of one core | µs per packet | bare rx µs per packet | ratio | RSS KiB per call | bytes per call-minute | tones | gen lag p99 ms (bibrecd / rx) | verdict |"
+    echo "| N | calls up/failed | packets sent | lost by bibrecd | CPU s per call-minute | % of one core | µs per packet | bare rx µs per packet | ratio | RSS KiB per call (anonymous) | bytes per call-minute | tones | gen lag p99 ms (bibrecd / rx) | verdict |"
     echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
     for r in "${rows[@]}"; do echo "$r"; done
     if [ ${#peer_rows[@]} -gt 0 ]; then

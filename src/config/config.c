@@ -42,6 +42,7 @@ static const struct setting settings[] = {
     S("store", "path", T_PATH, store_path, 0, 0),
     S("store", "master-key", T_PATH, master_key, 0, 0),
     S("store", "segment-ms", T_UINT, segment_ms, 200, 10000),
+    S("store", "write-queue-mb", T_UINT, write_queue_mb, 1, 4096),
     S("store", "signing-key", T_PATH, signing_key, 0, 0),
     S("store", "checkpoint-s", T_UINT, checkpoint_s, 1, 86400),
     S("store", "sweep-s", T_UINT, sweep_s, 1, 86400),
@@ -176,6 +177,7 @@ void br_config_defaults(br_config_t *cfg)
     cfg->checkpoint_s = 300;
     cfg->sweep_s = 60;
     cfg->segment_ms = 1000;
+    cfg->write_queue_mb = 256;
     br_strlcpy(cfg->sip_address, "127.0.0.1", sizeof cfg->sip_address);
     cfg->sip_port = 5060;
     cfg->sip_udp = 1;

@@ -104,6 +104,7 @@ typedef struct br_config {
     unsigned checkpoint_s;      /* how often a grown ledger gets a signed checkpoint */
     unsigned sweep_s;           /* how often recordings past their time are erased */
     unsigned segment_ms;
+    unsigned write_queue_mb;    /* audio the store writer may hold before the loop waits */
     char sip_address[BR_ADDR_MAX];
     uint16_t sip_port;
     int sip_udp, sip_tcp;

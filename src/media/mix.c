@@ -11,15 +11,40 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MASK (BR_MIX_RING - 1)
+#define MASK(m) ((m)->ring_size - 1)
+#define PTIME_MAX_MS 60 /* the longest packet a placement must fit */
+
+size_t br_mix_window_for(unsigned jitter_ms, unsigned tick_ms, unsigned rate)
+{
+    /* Flushed trails the clock by up to jitter + tick; a packet may start
+     * up to the re-anchoring limit (200 ms) ahead of it and is one packet
+     * long. */
+    return (size_t)(jitter_ms + tick_ms + 200 + PTIME_MAX_MS) * rate / 1000;
+}
 
 int br_mix_init(br_mix_t *m, size_t segment_frames, uint8_t silence_near, uint8_t silence_far,
                 br_mix_segment_cb cb, void *ctx)
 {
+    return br_mix_init_window(m, BR_MIX_RING, segment_frames, silence_near, silence_far, cb, ctx);
+}
+
+int br_mix_init_window(br_mix_t *m, size_t window, size_t segment_frames, uint8_t silence_near,
+                       uint8_t silence_far, br_mix_segment_cb cb, void *ctx)
+{
+    size_t ring = 1024;
+    uint8_t *mem;
+
+    while (ring < window)
+        ring <<= 1;
     memset(m, 0, sizeof *m);
-    m->seg = malloc(segment_frames * 2);
-    if (!m->seg)
+    /* One allocation: both rings, then the segment being filled. */
+    mem = malloc(2 * ring + segment_frames * 2);
+    if (!mem)
         return -ENOMEM;
+    m->ring_size = ring;
+    m->ch[0].ring = mem;
+    m->ch[1].ring = mem + ring;
+    m->seg = mem + 2 * ring;
     m->seg_frames = segment_frames;
     m->cb = cb;
     m->ctx = ctx;
@@ -31,8 +56,8 @@ int br_mix_init(br_mix_t *m, size_t segment_frames, uint8_t silence_near, uint8_
 
 void br_mix_free(br_mix_t *m)
 {
-    free(m->seg);
-    m->seg = NULL;
+    free(m->ch[0].ring);
+    m->ch[0].ring = m->ch[1].ring = m->seg = NULL;
 }
 
 void br_mix_set_silence(br_mix_t *m, int ch, uint8_t silence)
@@ -40,7 +65,7 @@ void br_mix_set_silence(br_mix_t *m, int ch, uint8_t silence)
     /* Only unwritten slots change meaning; called before audio arrives. */
     if (m->ch[ch].silence != silence || !m->ch[ch].anchored) {
         m->ch[ch].silence = silence;
-        memset(m->ch[ch].ring, silence, BR_MIX_RING);
+        memset(m->ch[ch].ring, silence, m->ring_size);
     }
 }
 
@@ -51,12 +76,19 @@ static int emit_range(br_mix_t *m, int64_t upto)
         size_t n = (size_t)(upto - m->flushed) < room ? (size_t)(upto - m->flushed) : room;
         uint8_t *out = m->seg + 2 * m->seg_fill;
 
-        for (size_t i = 0; i < n; i++) {
-            size_t slot = (size_t)(m->flushed + (int64_t)i) & MASK;
-            out[2 * i] = m->ch[0].ring[slot];
-            out[2 * i + 1] = m->ch[1].ring[slot];
-            m->ch[0].ring[slot] = m->ch[0].silence;
-            m->ch[1].ring[slot] = m->ch[1].silence;
+        /* In runs that do not wrap, so the compiler can vectorise. */
+        for (size_t done = 0; done < n;) {
+            size_t slot = (size_t)(m->flushed + (int64_t)done) & MASK(m);
+            size_t run = m->ring_size - slot < n - done ? m->ring_size - slot : n - done;
+            const uint8_t *a = m->ch[0].ring + slot, *b = m->ch[1].ring + slot;
+            uint8_t *o = out + 2 * done;
+            for (size_t i = 0; i < run; i++) {
+                o[2 * i] = a[i];
+                o[2 * i + 1] = b[i];
+            }
+            memset(m->ch[0].ring + slot, m->ch[0].silence, run);
+            memset(m->ch[1].ring + slot, m->ch[1].silence, run);
+            done += run;
         }
         m->seg_fill += n;
         m->flushed += (int64_t)n;
@@ -101,21 +133,21 @@ int br_mix_put(br_mix_t *m, int ch, int64_t pos, const uint8_t *samples, size_t 
         n -= cut;
         pos = m->flushed;
     }
-    if (n > BR_MIX_RING) { /* larger than the whole window: keep the tail */
-        samples += n - BR_MIX_RING;
-        pos += (int64_t)(n - BR_MIX_RING);
-        n = BR_MIX_RING;
+    if (n > m->ring_size) { /* larger than the whole window: keep the tail */
+        samples += n - m->ring_size;
+        pos += (int64_t)(n - m->ring_size);
+        n = m->ring_size;
     }
     /* Too far ahead of the flush point: the flush timer is behind, so emit
      * what must leave the window to make room. */
-    if (end > m->flushed + BR_MIX_RING) {
-        rc = emit_range(m, end - BR_MIX_RING);
+    if (end > m->flushed + (int64_t)m->ring_size) {
+        rc = emit_range(m, end - (int64_t)m->ring_size);
         if (rc < 0)
             return rc;
     }
     {
-        size_t slot = (size_t)pos & MASK;
-        size_t first = BR_MIX_RING - slot < n ? BR_MIX_RING - slot : n;
+        size_t slot = (size_t)pos & MASK(m);
+        size_t first = m->ring_size - slot < n ? m->ring_size - slot : n;
         memcpy(c->ring + slot, samples, first);
         memcpy(c->ring, samples + first, n - first);
     }

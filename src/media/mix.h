@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BR_MIX_RING 8192 /* samples per channel: 1.024 s at 8 kHz, far beyond the reorder window */
+#define BR_MIX_RING 8192 /* default samples per channel: 1.024 s at 8 kHz */
 
 enum { BR_CH_NEAR = 0, BR_CH_FAR = 1 };
 
@@ -27,7 +27,7 @@ enum { BR_CH_NEAR = 0, BR_CH_FAR = 1 };
 typedef int (*br_mix_segment_cb)(const uint8_t *frames, size_t nframes, void *ctx);
 
 typedef struct br_mix_chan {
-    uint8_t ring[BR_MIX_RING];
+    uint8_t *ring;         /* ring_size samples, in br_mix_t's one allocation */
     uint8_t silence;
     uint8_t anchored;
     uint32_t ssrc;
@@ -47,6 +47,7 @@ typedef struct br_mix_chan {
 
 typedef struct br_mix {
     br_mix_chan_t ch[2];
+    size_t ring_size;      /* samples per channel, a power of two */
     int64_t flushed; /* every position before this was emitted */
     int64_t reanchor_limit; /* samples of disagreement between RTP time and arrival */
     uint8_t *seg;
@@ -57,9 +58,18 @@ typedef struct br_mix {
 } br_mix_t;
 
 /* segment_frames: frames per emitted segment. silence_near/far: the code of
- * silence in each channel's law. Returns 0 or -ENOMEM. */
+ * silence in each channel's law. Returns 0 or -ENOMEM. The window is
+ * BR_MIX_RING samples per channel. */
 int br_mix_init(br_mix_t *m, size_t segment_frames, uint8_t silence_near, uint8_t silence_far,
                 br_mix_segment_cb cb, void *ctx);
+/* The same with a window of at least window samples per channel (rounded
+ * up to a power of two): it must hold the jitter allowance, the flush
+ * interval and how far ahead of the wall clock a packet may be placed;
+ * what arrives further ahead makes the window flush early. */
+int br_mix_init_window(br_mix_t *m, size_t window, size_t segment_frames, uint8_t silence_near,
+                       uint8_t silence_far, br_mix_segment_cb cb, void *ctx);
+/* The window needed for a jitter allowance and a flush interval (ms). */
+size_t br_mix_window_for(unsigned jitter_ms, unsigned tick_ms, unsigned rate);
 void br_mix_free(br_mix_t *m);
 void br_mix_set_silence(br_mix_t *m, int ch, uint8_t silence);
 

@@ -1,26 +1,57 @@
 /*
- * RTP reception for one leg. The receive and decode buffers are embedded
- * in the stream, so the per-packet path allocates nothing: libuv reads into
- * the stream, we parse in place, decode into the tick buffer and copy into
- * the timeline ring.
+ * RTP reception for one leg. The per-packet path allocates nothing: one
+ * recvmmsg fills the loop's shared receive buffers, each datagram is parsed
+ * in place, decoded into a buffer on the stack and copied into the
+ * timeline ring.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* recvmmsg */
+#endif
 #include "stream.h"
 
 #include <errno.h>
-#include <sys/socket.h>
+#include <netinet/in.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "common/util.h"
 
 #define PT_CN 13 /* RFC 3389 comfort noise */
+#define TICKS_MAX 1600 /* decoded timeline bytes of one packet: 200 ms */
+/* Batches read per wake-up: bounded, so that one flooded socket cannot
+ * starve the others; the rest waits for the next loop iteration. */
+#define MAX_BATCHES 4
 
-static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+void br_stream_rx_init(br_stream_rx_t *rx)
 {
-    br_stream_t *s = h->data;
-    (void)suggested;
-    buf->base = (char *)s->buf;
-    buf->len = sizeof s->buf;
+    memset(rx, 0, sizeof *rx);
+    for (int i = 0; i < BR_STREAM_BATCH; i++) {
+        rx->iov[i].iov_base = rx->buf[i];
+        rx->iov[i].iov_len = sizeof rx->buf[i];
+        rx->msgs[i].msg_hdr.msg_iov = &rx->iov[i];
+        rx->msgs[i].msg_hdr.msg_iovlen = 1;
+        rx->msgs[i].msg_hdr.msg_name = &rx->from[i];
+    }
+}
+
+/* Reads up to one batch; returns the datagrams read (0 when empty). */
+static int read_batch(br_stream_rx_t *rx, int fd)
+{
+    int n;
+
+    for (int i = 0; i < BR_STREAM_BATCH; i++) {
+        rx->msgs[i].msg_hdr.msg_namelen = sizeof rx->from[i];
+        rx->msgs[i].msg_hdr.msg_flags = 0;
+    }
+    do
+        n = recvmmsg(fd, rx->msgs, BR_STREAM_BATCH, MSG_DONTWAIT, NULL);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return 0;
+    rx->datagrams += (uint64_t)n;
+    return n;
 }
 
 static int same_source(const struct sockaddr_storage *a, const struct sockaddr *b)
@@ -83,6 +114,7 @@ static void telephone_event(br_stream_t *s, const br_rtp_hdr_t *h, int64_t now_m
 void br_stream_packet(br_stream_t *s, const uint8_t *pkt, size_t len, const struct sockaddr *from,
                       int64_t now_mono_us)
 {
+    uint8_t ticks[TICKS_MAX];
     br_rtp_hdr_t h;
     int dup, n;
 
@@ -147,7 +179,7 @@ void br_stream_packet(br_stream_t *s, const uint8_t *pkt, size_t len, const stru
         s->dropped++;
         return;
     }
-    n = s->codec ? br_rx_codec_decode(s->codec, h.payload, h.payload_len, s->ticks, sizeof s->ticks)
+    n = s->codec ? br_rx_codec_decode(s->codec, h.payload, h.payload_len, ticks, sizeof ticks)
                  : -EPROTO;
     if (n < 0) {
         s->dropped++;
@@ -156,75 +188,134 @@ void br_stream_packet(br_stream_t *s, const uint8_t *pkt, size_t len, const stru
     s->packets++;
     if (s->mix && n > 0) {
         int rc = br_mix_put_rtp(s->mix, s->channel, arrival_pos(s, now_mono_us), h.ssrc, h.timestamp,
-                                s->ticks, (size_t)n);
+                                ticks, (size_t)n);
         (void)rc; /* storage errors are the segment callback's to report */
     }
 }
 
-static void recv_cb(uv_udp_t *u, ssize_t n, const uv_buf_t *buf, const struct sockaddr *from,
-                    unsigned flags)
+/* Hands a batch to the stream; a datagram that did not fit is dropped. */
+static void deliver(br_stream_t *s, int n, int64_t now_us)
 {
-    br_stream_t *s = u->data;
-    (void)buf;
-    if (n < 0) {
-        br_debug("rtp port %u: receive error: %s", s->port, uv_strerror((int)n));
-        return;
+    br_stream_rx_t *rx = s->rx;
+
+    for (int i = 0; i < n && s->fd >= 0; i++) {
+        struct msghdr *m = &rx->msgs[i].msg_hdr;
+        if (m->msg_flags & MSG_TRUNC) {
+            s->dropped++;
+            continue;
+        }
+        br_stream_packet(s, rx->buf[i], rx->msgs[i].msg_len,
+                         m->msg_namelen ? (const struct sockaddr *)&rx->from[i] : NULL, now_us);
     }
-    if (n == 0 || !from)
-        return;
-    if (flags & UV_UDP_PARTIAL) {
-        s->dropped++;
-        return;
-    }
-    br_stream_packet(s, s->buf, (size_t)n, from, (int64_t)uv_hrtime() / 1000);
 }
 
-static void rtcp_cb(uv_udp_t *u, ssize_t n, const uv_buf_t *buf, const struct sockaddr *from,
-                    unsigned flags)
+static void rtp_cb(uv_poll_t *p, int status, int events)
 {
-    br_stream_t *s = u->data;
-    (void)buf, (void)flags;
-    if (n > 0 && from)
-        s->rtcp_packets++; /* read only to be counted: a recorder needs no reports */
+    br_stream_t *s = p->data;
+    int n;
+
+    (void)events;
+    if (status < 0) {
+        br_debug("rtp port %u: poll error: %s", s->port, uv_strerror(status));
+        return;
+    }
+    s->rx->wakeups++;
+    for (int b = 0; b < MAX_BATCHES; b++) {
+        n = read_batch(s->rx, s->fd);
+        if (n <= 0)
+            break;
+        /* One clock reading per batch: the datagrams of a batch were all
+         * waiting when it was read. */
+        deliver(s, n, (int64_t)(uv_hrtime() / 1000));
+        if (n < BR_STREAM_BATCH)
+            break; /* emptied: no probe for EAGAIN */
+    }
 }
 
-static int bind_udp(uv_loop_t *loop, uv_udp_t *u, br_stream_t *s, const char *addr, uint16_t port,
-                    uv_udp_recv_cb cb)
+static void rtcp_cb(uv_poll_t *p, int status, int events)
+{
+    br_stream_t *s = p->data;
+    (void)events;
+    if (status < 0)
+        return;
+    /* Read only to be counted: a recorder needs no reports. */
+    for (int b = 0; b < MAX_BATCHES; b++) {
+        int n = read_batch(s->rx, s->rtcp_fd);
+        s->rtcp_packets += (uint64_t)(n > 0 ? n : 0);
+        if (n < BR_STREAM_BATCH)
+            break;
+    }
+}
+
+static int bind_socket(const char *addr, uint16_t port)
 {
     struct sockaddr_storage sa;
-    int rc;
+    socklen_t salen;
+    int fd, rc;
 
-    if (uv_ip4_addr(addr, port, (struct sockaddr_in *)&sa) != 0 &&
-        uv_ip6_addr(addr, port, (struct sockaddr_in6 *)&sa) != 0)
+    memset(&sa, 0, sizeof sa);
+    if (uv_ip4_addr(addr, port, (struct sockaddr_in *)&sa) == 0)
+        salen = sizeof(struct sockaddr_in);
+    else if (uv_ip6_addr(addr, port, (struct sockaddr_in6 *)&sa) == 0)
+        salen = sizeof(struct sockaddr_in6);
+    else
         return -EINVAL;
-    rc = uv_udp_init(loop, u);
-    if (rc < 0)
+    fd = socket(sa.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    if (bind(fd, (struct sockaddr *)&sa, salen) < 0) {
+        rc = -errno;
+        close(fd);
         return rc;
-    u->data = s;
-    s->open++;
-    rc = uv_udp_bind(u, (const struct sockaddr *)&sa, 0);
-    if (rc == 0)
-        rc = uv_udp_recv_start(u, alloc_cb, cb);
-    return rc;
+    }
+    return fd;
 }
 
-int br_stream_open(br_stream_t *s, uv_loop_t *loop, const char *addr, uint16_t port, int channel)
+/* Takes ownership of fd: it is closed with the handle. */
+static int watch(uv_loop_t *loop, uv_poll_t *p, br_stream_t *s, int fd, uv_poll_cb cb)
 {
-    int rc;
+    int rc = uv_poll_init_socket(loop, p, fd);
+    if (rc < 0) {
+        close(fd);
+        return rc;
+    }
+    p->data = s;
+    s->open++;
+    return uv_poll_start(p, UV_READABLE, cb);
+}
 
-    memset(s, 0, offsetof(br_stream_t, buf));
+int br_stream_open(br_stream_t *s, uv_loop_t *loop, br_stream_rx_t *rx, const char *addr,
+                   uint16_t port, int channel)
+{
+    int fd, rc;
+
+    memset(s, 0, sizeof *s);
+    s->fd = s->rtcp_fd = -1;
+    s->rx = rx;
     s->pt = BR_PT_NONE;
     s->dtmf_pt = BR_PT_NONE;
     s->channel = channel;
     s->port = port;
-    rc = bind_udp(loop, &s->udp, s, addr, port, recv_cb);
+    fd = bind_socket(addr, port);
+    if (fd < 0)
+        return fd;
+    rc = watch(loop, &s->udp, s, fd, rtp_cb);
+    if (s->open)
+        s->fd = fd;
     if (rc < 0)
         return rc;
     /* RTCP is optional: if the odd port is taken, record without it. */
-    if (bind_udp(loop, &s->rtcp, s, addr, (uint16_t)(port + 1), rtcp_cb) == 0)
+    fd = bind_socket(addr, (uint16_t)(port + 1));
+    if (fd >= 0 && watch(loop, &s->rtcp, s, fd, rtcp_cb) == 0) {
+        s->rtcp_fd = fd;
         s->rtcp_open = 1;
-    else if (s->open == 2)
+    } else {
+        if (s->open == 2) { /* watched but not started: close it with the rest */
+            s->rtcp_fd = fd;
+            s->rtcp_open = 1;
+        }
         br_debug("rtcp port %u unavailable; RTCP not counted", port + 1);
+    }
     return 0;
 }
 
@@ -272,24 +363,29 @@ void br_stream_attach(br_stream_t *s, br_mix_t *mix, int64_t t0_mono_us, uint32_
 
 void br_stream_drain(br_stream_t *s, int64_t now_mono_us)
 {
-    uv_os_fd_t fd;
-
-    if (!s->open || uv_fileno((uv_handle_t *)&s->udp, &fd) != 0)
+    if (s->fd < 0 || !s->rx)
         return;
     /* Bounded: a flood must not keep us here. */
-    for (int i = 0; i < 256; i++) {
-        struct sockaddr_storage from;
-        socklen_t fromlen = sizeof from;
-        ssize_t n = recvfrom(fd, s->buf, sizeof s->buf, MSG_DONTWAIT, (struct sockaddr *)&from, &fromlen);
+    for (int b = 0; b < 256 / BR_STREAM_BATCH; b++) {
+        int n = read_batch(s->rx, s->fd);
         if (n <= 0)
             break;
-        br_stream_packet(s, s->buf, (size_t)n, (struct sockaddr *)&from, now_mono_us);
+        deliver(s, n, now_mono_us);
+        if (n < BR_STREAM_BATCH)
+            break;
     }
 }
 
 static void closed_cb(uv_handle_t *h)
 {
     br_stream_t *s = h->data;
+    if (h == (uv_handle_t *)&s->udp) {
+        close(s->fd);
+        s->fd = -1;
+    } else {
+        close(s->rtcp_fd);
+        s->rtcp_fd = -1;
+    }
     if (--s->open == 0 && s->close_cb)
         s->close_cb(s, s->close_ctx);
 }
@@ -309,10 +405,7 @@ void br_stream_close(br_stream_t *s, br_stream_close_cb cb, void *ctx)
     }
     for (int i = 0; i < n; i++)
         if (!uv_is_closing(hs[i])) {
-            if (i == 0)
-                uv_udp_recv_stop(&s->udp);
-            else
-                uv_udp_recv_stop(&s->rtcp);
+            uv_poll_stop((uv_poll_t *)hs[i]);
             uv_close(hs[i], closed_cb);
         }
 }

@@ -37,6 +37,7 @@
 #include "media/stream.h"
 #include "policy/policy.h"
 #include "sql-free-store/consent.h"
+#include "writer.h"
 
 #define RATE 8000
 #define TICK_MS 100
@@ -69,7 +70,7 @@ struct br_call {
     int pairing_closed;   /* pair-wait passed: no partner will join */
     int64_t created_us;   /* monotonic */
     br_mix_t mix;
-    br_rec_writer_t *writer;
+    br_wrec_t *writer;    /* NULL before the recording starts and once it is sealed */
     br_rec_meta_t meta;
     int64_t t0_mono_us;
     char cluster[BR_META_STR];
@@ -99,7 +100,16 @@ struct br_sessions {
     const br_session_ops_t *ops;
     br_stats_t *stats;
     br_ports_t *ports;
+    br_stream_rx_t rx;    /* receive buffers every RTP socket shares */
+    br_writer_t *writer;  /* the store writes of recordings in progress */
+    int writer_closing;
     uv_timer_t timer;
+    /* When the loop last finished reading its sockets (a check handle runs
+     * right after every poll). The flush never passes it: after a stall
+     * the timer fires before the sockets are read, and flushing up to the
+     * wall clock would emit as silence the audio still waiting in them. */
+    uv_check_t polled;
+    int64_t polled_us;
     int timer_running;
     int timer_open;
     br_call_t *calls;
@@ -144,25 +154,46 @@ static void timer_want(br_sessions_t *s, int want)
     s->timer_running = want;
 }
 
-static void timer_closed(uv_handle_t *h)
+static void report_stopped(br_sessions_t *s)
 {
-    br_sessions_t *s = h->data;
-    s->timer_open = 0;
-    if (s->closing_calls == 0 && s->stop_cb) {
+    if (s->timer_open || s->writer_closing || s->closing_calls > 0 || !s->stop_cb)
+        return;
+    {
         void (*cb)(void *) = s->stop_cb;
         s->stop_cb = NULL;
         cb(s->stop_ctx);
     }
 }
 
-/* Once stopping and everything is sealed and closed, close the timer; its
- * close callback reports the stop. */
+static void timer_closed(uv_handle_t *h)
+{
+    br_sessions_t *s = h->data;
+    s->timer_open = 0;
+    report_stopped(s);
+}
+
+static void writer_closed(void *ctx)
+{
+    br_sessions_t *s = ctx;
+    s->writer_closing = 0;
+    report_stopped(s);
+}
+
+/* Once stopping and everything is sealed and closed, wait for the writer
+ * to have written it all, then close the timer and the writer; their close
+ * callbacks report the stop. */
 static void maybe_stopped(br_sessions_t *s)
 {
     if (!s->stopping || s->calls || s->closing_calls > 0 || !s->timer_open)
         return;
-    if (!uv_is_closing((uv_handle_t *)&s->timer))
-        uv_close((uv_handle_t *)&s->timer, timer_closed);
+    if (uv_is_closing((uv_handle_t *)&s->timer))
+        return;
+    if (s->writer) {
+        s->writer_closing = 1;
+        br_writer_close(s->writer, writer_closed, s); /* waits for the last seals */
+    }
+    uv_close((uv_handle_t *)&s->polled, NULL);
+    uv_close((uv_handle_t *)&s->timer, timer_closed);
 }
 
 /* ---- call memory ---------------------------------------------------------- */
@@ -216,7 +247,7 @@ static int segment_cb(const uint8_t *frames, size_t nframes, void *ctx)
 
     if (!c->writer || (c->meta.flags & BR_FLAG_STORAGE_ERROR))
         return 0; /* already reported; keep the timeline moving */
-    rc = br_rec_write_segment(c->writer, frames, nframes * 2);
+    rc = br_writer_segment(c->s->writer, c->writer, frames, nframes * 2);
     if (rc < 0) {
         c->meta.flags |= BR_FLAG_STORAGE_ERROR;
         c->s->stats->storage_errors++;
@@ -365,13 +396,13 @@ static void finish_call(br_call_t *c, uint32_t extra_flags)
     }
     br_mix_finish(&c->mix, end);
     if (!any_media(c) && failed_attempt(c)) {
-        rc = br_rec_discard(c->writer);
+        br_writer_discard(s->writer, c->writer);
         c->writer = NULL;
         s->stats->failed_attempts++;
         s->stats->recordings_discarded++;
         br_warn("refci %s: failed recording attempt: no RTP and CUCM reported no common codec "
-                "(ACK without SDP or Q.850 cause 47); nothing kept%s",
-                c->meta.near.refci, rc < 0 ? " (discard failed)" : "");
+                "(ACK without SDP or Q.850 cause 47); nothing kept",
+                c->meta.near.refci);
         unlink_call(c);
         call_free_if_done(c);
         return;
@@ -393,35 +424,78 @@ static void finish_call(br_call_t *c, uint32_t extra_flags)
     if (c->profile && c->profile->mode == BR_MODE_ON_DEMAND && c->profile->keep_confirm_minutes &&
         !(c->meta.flags & BR_FLAG_KEPT))
         c->meta.keep_deadline_us = c->meta.end_us + (int64_t)c->profile->keep_confirm_minutes * 60 * 1000000;
-    rc = br_rec_seal(c->writer, &c->meta, BR_REC_SEALED);
+    /* Sealed (and erased, if asked) by the writer thread; the outcome is
+     * logged and counted when it comes back (write_done). */
+    if (c->erase_by[0])
+        rc = br_writer_seal(s->writer, c->writer, &c->meta, BR_REC_SEALED, c->erase_by,
+                            c->stop_requested ? "rtp" : "phone",
+                            c->stop_requested ? "consent withdrawn by the other party (DTMF)"
+                                              : "stopped and deleted by the user on the phone");
+    else
+        rc = br_writer_seal(s->writer, c->writer, &c->meta, BR_REC_SEALED, NULL, NULL, NULL);
     c->writer = NULL;
     if (rc < 0) {
         s->stats->storage_errors++;
         br_err("recording %s: cannot seal: %s (it will be sealed as recovered at next start)",
                c->meta.id, br_strerror(rc));
-    } else {
-        char flags[96];
-        br_meta_flags_str(c->meta.flags, flags, sizeof flags);
-        s->stats->recordings_sealed++;
-        br_info("recording %s sealed: call %s #%" PRIu32 ", %.2f s, %" PRIu32
-                " segments, near %" PRIu64 " packets (%" PRIu64 " lost), far %" PRIu64
-                " packets (%" PRIu64 " lost), flags %s",
-                c->meta.id, c->meta.call_id, c->meta.call_seq, (double)end / RATE,
-                c->meta.segments, c->meta.near.packets, c->meta.near.lost, c->meta.far.packets,
-                c->meta.far.lost, flags);
-    }
-    if (rc == 0 && c->erase_by[0]) {
-        rc = br_store_erase(s->st, c->meta.id, c->erase_by, c->stop_requested ? "rtp" : "phone",
-                            c->stop_requested ? "consent withdrawn by the other party (DTMF)"
-                                              : "stopped and deleted by the user on the phone");
-        if (rc < 0)
-            br_err("recording %s: could not erase it as asked: %s", c->meta.id, br_strerror(rc));
-        else
-            br_info("recording %s stopped and erased from the phone", c->meta.id);
     }
     remember_call(c);
     unlink_call(c);
     call_free_if_done(c);
+}
+
+static br_call_t *find_recording(br_sessions_t *s, const char *rec_id);
+
+/* What the writer thread did, where the loop must act or tell. */
+static void write_done(const br_write_done_t *d, void *ctx)
+{
+    br_sessions_t *s = ctx;
+    const br_rec_meta_t *m = d->meta;
+    br_call_t *c;
+
+    switch (d->op) {
+    case BR_WRITE_SEAL:
+        if (d->rc < 0) {
+            s->stats->storage_errors++;
+            br_err("recording %s: cannot seal: %s (it will be sealed as recovered at next start)",
+                   d->id, br_strerror(d->rc));
+            return;
+        }
+        {
+            char flags[96];
+            br_meta_flags_str(m->flags, flags, sizeof flags);
+            s->stats->recordings_sealed++;
+            br_info("recording %s sealed: call %s #%" PRIu32 ", %.2f s, %" PRIu32
+                    " segments, near %" PRIu64 " packets (%" PRIu64 " lost), far %" PRIu64
+                    " packets (%" PRIu64 " lost), flags %s",
+                    m->id, m->call_id, m->call_seq, (double)m->frames / RATE, m->segments,
+                    m->near.packets, m->near.lost, m->far.packets, m->far.lost, flags);
+        }
+        if (d->erase_asked && d->erase_rc < 0)
+            br_err("recording %s: could not erase it as asked: %s", d->id, br_strerror(d->erase_rc));
+        else if (d->erase_asked)
+            br_info("recording %s stopped and erased from the phone", d->id);
+        return;
+    case BR_WRITE_DISCARD:
+        if (d->rc < 0)
+            br_warn("recording %s: a failed attempt could not be removed: %s", d->id,
+                    br_strerror(d->rc));
+        return;
+    default: /* the first metadata or a segment */
+        s->stats->storage_errors++;
+        br_err("recording %s: cannot write %s: %s", d->id,
+               d->op == BR_WRITE_BEGIN ? "its first metadata" : "audio", br_strerror(d->rc));
+        c = find_recording(s, d->id);
+        if (c)
+            c->meta.flags |= BR_FLAG_STORAGE_ERROR;
+        /* Seal what is recording as truncated and refuse calls until the
+         * store takes writes again (at the next tick). */
+        if (!s->storage_down && !s->stopping) {
+            s->storage_failed = 1;
+            timer_want(s, 1);
+        }
+        return;
+    }
 }
 
 /* ---- starting a recording --------------------------------------------------- */
@@ -499,7 +573,7 @@ static int start_recording(br_call_t *c)
     int rc;
 
     c->meta.start_us = br_now_us();
-    rc = br_rec_create(s->st, &c->meta, &c->writer);
+    rc = br_writer_begin(s->writer, &c->meta, &c->writer);
     if (rc < 0) {
         s->stats->refused_store++;
         s->storage_failed = 1;
@@ -589,10 +663,17 @@ static void storage_probe(br_sessions_t *s)
 
 /* ---- the tick ----------------------------------------------------------------- */
 
+static void polled_cb(uv_check_t *h)
+{
+    br_sessions_t *s = h->data;
+    s->polled_us = mono_us();
+}
+
 static void tick_cb(uv_timer_t *t)
 {
     br_sessions_t *s = t->data;
     int64_t now = mono_us();
+    int64_t read_upto = s->polled_us < now ? s->polled_us : now;
     int64_t delay = (int64_t)s->cfg->jitter_ms * RATE / 1000;
     int64_t answer_wait = (int64_t)s->cfg->answer_wait_ms * 1000;
     int64_t pair_wait = (int64_t)s->cfg->pair_wait_ms * 1000;
@@ -609,7 +690,7 @@ static void tick_cb(uv_timer_t *t)
             finish_call(c, 0);
             continue;
         }
-        br_mix_flush(&c->mix, timeline_pos(c, now) - delay);
+        br_mix_flush(&c->mix, timeline_pos(c, read_upto) - delay);
         if (!c->pairing_closed && now - c->created_us >= pair_wait) {
             c->pairing_closed = 1;
             if (!c->meta.near.present || !c->meta.far.present) {
@@ -649,11 +730,23 @@ int br_sessions_new(br_sessions_t **out, uv_loop_t *loop, br_store_t *st, const 
     s->cfg = cfg;
     s->ops = ops;
     s->stats = stats;
+    br_stream_rx_init(&s->rx);
     rc = br_ports_new(&s->ports, cfg->rtp_port_min, cfg->rtp_port_max);
     if (rc < 0) {
         free(s);
         return rc;
     }
+    rc = br_writer_new(&s->writer, loop, st, (size_t)cfg->write_queue_mb << 20, write_done, s);
+    if (rc < 0) {
+        br_ports_free(s->ports);
+        free(s);
+        return rc;
+    }
+    uv_check_init(loop, &s->polled);
+    s->polled.data = s;
+    s->polled_us = mono_us();
+    uv_check_start(&s->polled, polled_cb);
+    uv_unref((uv_handle_t *)&s->polled); /* it alone keeps no loop running */
     uv_timer_init(loop, &s->timer);
     s->timer.data = s;
     s->timer_open = 1;
@@ -688,6 +781,7 @@ void br_sessions_free(br_sessions_t *s)
         s->recent = r->next;
         free(r);
     }
+    br_writer_free(s->writer);
     br_ports_free(s->ports);
     free(s);
 }
@@ -753,7 +847,8 @@ static br_call_t *new_call(br_sessions_t *s, const br_cucm_from_t *f)
     if (!c)
         return NULL;
     c->s = s;
-    if (br_mix_init(&c->mix, seg_frames, BR_ULAW_SILENCE, BR_ULAW_SILENCE, segment_cb, c) < 0) {
+    if (br_mix_init_window(&c->mix, br_mix_window_for(s->cfg->jitter_ms, TICK_MS, RATE), seg_frames,
+                           BR_ULAW_SILENCE, BR_ULAW_SILENCE, segment_cb, c) < 0) {
         free(c);
         return NULL;
     }
@@ -812,7 +907,7 @@ static int open_stream(br_sessions_t *s, br_leg_t *leg)
         int rc;
         if (port < 0)
             return port;
-        rc = br_stream_open(&leg->stream, s->loop, s->cfg->rtp_address, (uint16_t)port,
+        rc = br_stream_open(&leg->stream, s->loop, &s->rx, s->cfg->rtp_address, (uint16_t)port,
                             leg->channel);
         if (rc == 0)
             return 0;
