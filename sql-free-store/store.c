@@ -92,17 +92,6 @@ static int load_index_key(br_store_t *st)
     return rc;
 }
 
-/* Numbers are indexed as digits with an optional leading '+', so that
- * "+44 1632 960001" and "+441632960001" find each other. */
-static void normalise_number(const char *in, char *out, size_t outsz)
-{
-    size_t o = 0;
-    for (size_t i = 0; in[i] && o + 1 < outsz; i++)
-        if ((in[i] >= '0' && in[i] <= '9') || (in[i] == '+' && o == 0))
-            out[o++] = in[i];
-    out[o] = 0;
-}
-
 static size_t index_key(br_store_t *st, char *out, char kind, const char *value, const char *id)
 {
     char norm[BR_META_STR], hex[33];
@@ -110,7 +99,7 @@ static size_t index_key(br_store_t *st, char *out, char kind, const char *value,
     size_t i;
 
     if (kind == 'n' || kind == 'c') {
-        normalise_number(value, norm, sizeof norm);
+        br_number_digits(value, norm, sizeof norm);
     } else {
         for (i = 0; value[i] && i + 1 < sizeof norm; i++)
             norm[i] = (char)toupper((unsigned char)value[i]);

@@ -61,23 +61,13 @@ int br_role_allows(int role, int action)
     return (allowed[role] >> action) & 1;
 }
 
-/* Digits (and a leading '+') only, as the blind index compares numbers. */
-static void digits(const char *in, char *out, size_t outsz)
-{
-    size_t o = 0;
-    for (size_t i = 0; in[i] && o + 1 < outsz; i++)
-        if (isdigit((unsigned char)in[i]) || (in[i] == '+' && o == 0))
-            out[o++] = in[i];
-    out[o] = 0;
-}
-
 int br_access_own(const br_user_t *u, const br_rec_meta_t *m)
 {
     char near[BR_META_STR], mine[BR_USER_ITEM];
 
-    digits(m->near.addr, near, sizeof near);
+    br_number_digits(m->near.addr, near, sizeof near);
     for (int i = 0; i < u->ndns; i++) {
-        digits(u->dns[i], mine, sizeof mine);
+        br_number_digits(u->dns[i], mine, sizeof mine);
         if (mine[0] && strcmp(mine, near) == 0)
             return 1;
         if (m->near.device[0] && strcasecmp(u->dns[i], m->near.device) == 0)

@@ -52,20 +52,11 @@ static int idlist_add(struct idlist *l, const char *id)
     return 0;
 }
 
-static void digits(const char *in, char *out, size_t outsz)
-{
-    size_t o = 0;
-    for (size_t i = 0; in[i] && o + 1 < outsz; i++)
-        if (isdigit((unsigned char)in[i]) || (in[i] == '+' && o == 0))
-            out[o++] = in[i];
-    out[o] = 0;
-}
-
 static int same_number(const char *a, const char *b)
 {
     char x[BR_META_STR], y[BR_META_STR];
-    digits(a, x, sizeof x);
-    digits(b, y, sizeof y);
+    br_number_digits(a, x, sizeof x);
+    br_number_digits(b, y, sizeof y);
     return x[0] && strcmp(x, y) == 0;
 }
 

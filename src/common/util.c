@@ -111,3 +111,12 @@ int br_parse_time(const char *s, int64_t *us)
     *us = (int64_t)timegm(&tm) * 1000000;
     return 0;
 }
+
+void br_number_digits(const char *in, char *out, size_t outsz)
+{
+    size_t o = 0;
+    for (size_t i = 0; in[i] && o + 1 < outsz; i++)
+        if ((in[i] >= '0' && in[i] <= '9') || (in[i] == '+' && o == 0))
+            out[o++] = in[i];
+    out[o] = 0;
+}

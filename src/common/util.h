@@ -16,6 +16,9 @@ int br_hex_decode(const char *in, uint8_t *out, size_t len);
 
 /* Wall-clock time in microseconds since the epoch. */
 int64_t br_now_us(void);
+/* A telephone number as the blind index compares numbers: digits only, with
+ * a leading '+' kept ("+44 1632 960001" and "+441632960001" are the same). */
+void br_number_digits(const char *in, char *out, size_t outsz);
 /* Monotonic time in microseconds. */
 int64_t br_mono_us(void);
 /* Formats a wall-clock time (µs since epoch) as ISO 8601 UTC, seconds precision. */

@@ -363,6 +363,19 @@ static void queue(br_writer_t *w, job_t *j)
     pthread_mutex_unlock(&w->lock);
 }
 
+
+/* Asks the thread to finish what is queued and waits for it. */
+static void stop_thread(br_writer_t *w)
+{
+    if (!w->thread_running)
+        return;
+    pthread_mutex_lock(&w->lock);
+    w->stopping = 1;
+    pthread_cond_signal(&w->work);
+    pthread_mutex_unlock(&w->lock);
+    pthread_join(w->thread, NULL);
+    w->thread_running = 0;
+}
 int br_writer_new(br_writer_t **out, uv_loop_t *loop, br_store_t *st, size_t max_bytes,
                   br_writer_done_cb cb, void *ctx)
 {
@@ -402,13 +415,7 @@ int br_writer_new(br_writer_t **out, uv_loop_t *loop, br_store_t *st, size_t max
     *out = w;
     return 0;
 fail:
-    if (w->thread_running) {
-        pthread_mutex_lock(&w->lock);
-        w->stopping = 1;
-        pthread_cond_signal(&w->work);
-        pthread_mutex_unlock(&w->lock);
-        pthread_join(w->thread, NULL);
-    }
+    stop_thread(w);
     br_writer_free(w);
     return rc;
 }
@@ -533,14 +540,7 @@ static void async_closed(uv_handle_t *h)
 
 void br_writer_close(br_writer_t *w, void (*cb)(void *ctx), void *ctx)
 {
-    if (w->thread_running) {
-        pthread_mutex_lock(&w->lock);
-        w->stopping = 1;
-        pthread_cond_signal(&w->work);
-        pthread_mutex_unlock(&w->lock);
-        pthread_join(w->thread, NULL);
-        w->thread_running = 0;
-    }
+    stop_thread(w);
     run_done(w);
     w->close_cb = cb;
     w->close_ctx = ctx;
