@@ -602,8 +602,13 @@ int br_http_start(br_http_t **out, uv_loop_t *loop, const br_http_opts_t *o)
         flags |= MHD_USE_TLS;
         h->tls = 1;
     }
-    /* MHD refuses HTTPS options on a plain daemon: two calls. */
-    if (flags & MHD_USE_TLS)
+    {
+        /* MHD refuses HTTPS options on a plain daemon: a plain one gets the array's end only. */
+        struct MHD_OptionItem tls_opts[] = {
+            { MHD_OPTION_HTTPS_MEM_CERT, 0, h->cert },
+            { MHD_OPTION_HTTPS_MEM_KEY, 0, h->key },
+            { MHD_OPTION_END, 0, NULL },
+        };
         h->mhd = MHD_start_daemon(flags, (uint16_t)o->port, NULL, NULL, access_cb, h,
                                   MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
                                   MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
@@ -611,17 +616,9 @@ int br_http_start(br_http_t **out, uv_loop_t *loop, const br_http_opts_t *o)
                                   MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)15,
                                   MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
                                   MHD_OPTION_NOTIFY_COMPLETED, completed_cb, h,
-                                  MHD_OPTION_HTTPS_MEM_CERT, h->cert, MHD_OPTION_HTTPS_MEM_KEY,
-                                  h->key, MHD_OPTION_END);
-    else
-        h->mhd = MHD_start_daemon(flags, (uint16_t)o->port, NULL, NULL, access_cb, h,
-                                  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-                                  MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
-                                  MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)32,
-                                  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)15,
-                                  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
-                                  MHD_OPTION_NOTIFY_COMPLETED, completed_cb, h,
+                                  MHD_OPTION_ARRAY, (flags & MHD_USE_TLS) ? tls_opts : tls_opts + 2,
                                   MHD_OPTION_END);
+    }
     if (!h->mhd) {
         br_http_free(h);
         return -EADDRINUSE;
