@@ -363,7 +363,6 @@ static void queue(br_writer_t *w, job_t *j)
     pthread_mutex_unlock(&w->lock);
 }
 
-
 /* Asks the thread to finish what is queued and waits for it. */
 static void stop_thread(br_writer_t *w)
 {
@@ -376,6 +375,7 @@ static void stop_thread(br_writer_t *w)
     pthread_join(w->thread, NULL);
     w->thread_running = 0;
 }
+
 int br_writer_new(br_writer_t **out, uv_loop_t *loop, br_store_t *st, size_t max_bytes,
                   br_writer_done_cb cb, void *ctx)
 {
@@ -552,12 +552,7 @@ void br_writer_free(br_writer_t *w)
     if (!w)
         return;
     if (w->thread_running) { /* never closed: write what is queued, then stop */
-        pthread_mutex_lock(&w->lock);
-        w->stopping = 1;
-        pthread_cond_signal(&w->work);
-        pthread_mutex_unlock(&w->lock);
-        pthread_join(w->thread, NULL);
-        w->thread_running = 0;
+        stop_thread(w);
         w->cb = NULL;
         run_done(w);
     }
