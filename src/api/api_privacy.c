@@ -57,6 +57,18 @@ static int subject_query(api_call_t *c, const char *what, br_subject_query_t *q,
     return 0;
 }
 
+/* The common start of a subject request: a privacy officer, a JSON body, a query. < 0 when the
+ * request was answered (refused) already. */
+static int subject_request(api_call_t *c, const char *what, br_subject_query_t *q, char *target,
+                           size_t targetsz)
+{
+    if (!br_role_allows(c->user.role, BR_ACT_SUBJECT))
+        return api_refuse(c, 403, what, "-", "only privacy officers handle subject requests"), -EPERM;
+    if (api_body(c, what) < 0)
+        return -EINVAL;
+    return subject_query(c, what, q, target, targetsz);
+}
+
 int api_subject_export(api_call_t *c)
 {
     br_subject_query_t q;
@@ -65,9 +77,7 @@ int api_subject_export(api_call_t *c)
     char target[96];
     int rc;
 
-    if (!br_role_allows(c->user.role, BR_ACT_SUBJECT))
-        return api_refuse(c, 403, "subject-export", "-", "only privacy officers handle subject requests");
-    if (api_body(c, "subject-export") < 0 || subject_query(c, "subject-export", &q, target, sizeof target) < 0)
+    if (subject_request(c, "subject-export", &q, target, sizeof target) < 0)
         return 0;
     env_of(c, &env);
     br_buf_init(&tar);
@@ -92,20 +102,19 @@ int api_subject_export(api_call_t *c)
 }
 
 /* "ID<TAB>outcome" lines of br_subject_erase as [{id, result}]. */
+/* The erasure's lines as JSON: "ID<TAB>result" for recordings, "consent ID<TAB>result" for
+ * the person's answers at the consent announcement. */
 static json_t *erase_results(const br_buf_t *out)
 {
     json_t *a = json_array();
     const char *p = out->data ? (const char *)out->data : "";
     while (*p) {
-        size_t n = strcspn(p, "\n");
+        size_t n = strcspn(p, "\n"), skip = strncmp(p, "consent ", 8) == 0 ? 8 : 0;
         const char *tab = memchr(p, '\t', n);
-        if (tab && tab - p == BR_ID_LEN)
-        {
-            char result[300];
-            snprintf(result, sizeof result, "%.*s", (int)(n - BR_ID_LEN - 1), tab + 1);
-            json_array_append_new(a, json_pack("{s:s%,s:o}", "id", p, (size_t)BR_ID_LEN, "result",
-                                               api_jstr(result)));
-        }
+        if (tab && (size_t)(tab - p) == skip + BR_ID_LEN)
+            json_array_append_new(a, json_pack("{s:s%,s:s%,s:s}", "id", p + skip, (size_t)BR_ID_LEN,
+                                               "result", tab + 1, n - skip - BR_ID_LEN - 1, "kind",
+                                               skip ? "consent" : "recording"));
         p += n + (p[n] == '\n');
     }
     return a;
@@ -116,38 +125,29 @@ int api_subject_erase(api_call_t *c)
     br_subject_query_t q;
     br_cmd_env_t env;
     br_buf_t out, err;
-    const char *reason;
+    const char *reason = NULL, *what;
     char target[96];
-    int rc;
+    int preview, rc;
 
-    if (!br_role_allows(c->user.role, BR_ACT_SUBJECT))
-        return api_refuse(c, 403, "subject-erase", "-", "only privacy officers handle subject requests");
-    if (api_body(c, "subject-erase") < 0 || subject_query(c, "subject-erase", &q, target, sizeof target) < 0)
+    if (subject_request(c, "subject-erase", &q, target, sizeof target) < 0)
         return 0;
-    if (json_is_true(json_object_get(c->body, "preview"))) {
-        /* What an erasure would do, for the console to show before the officer confirms. */
-        env_of(c, &env);
-        br_buf_init(&out);
-        br_buf_init(&err);
-        rc = br_subject_erase(&env, &q, NULL, &out, &err);
-        br_buf_put_u8(&out, 0);
-        api_audit(c, "subject-preview", target, rc == 0 ? BR_OUTCOME_OK : BR_OUTCOME_FAILED, "preview");
-        api_json(c, rc == 0 ? 200 : 500, json_pack("{s:o,s:b}", "results", erase_results(&out), "preview", 1));
-        br_buf_free(&out);
-        br_buf_free(&err);
-        return 0;
+    /* A preview (the console shows it before the officer confirms) erases nothing. */
+    preview = json_is_true(json_object_get(c->body, "preview"));
+    what = preview ? "subject-preview" : "subject-erase";
+    if (!preview) {
+        reason = api_str(c, "reason");
+        if (!reason || !reason[0] || strlen(reason) > 200)
+            return api_refuse(c, 400, what, target, "a reason (1 to 200 characters) is required");
     }
-    reason = api_str(c, "reason");
-    if (!reason || !reason[0] || strlen(reason) > 200)
-        return api_refuse(c, 400, "subject-erase", target, "a reason (1 to 200 characters) is required");
     env_of(c, &env);
     br_buf_init(&out);
     br_buf_init(&err);
     rc = br_subject_erase(&env, &q, reason, &out, &err);
     br_buf_put_u8(&out, 0);
-    api_audit(c, "subject-erase", target, rc == 0 ? BR_OUTCOME_OK : BR_OUTCOME_FAILED, reason);
+    api_audit(c, what, target, rc == 0 ? BR_OUTCOME_OK : BR_OUTCOME_FAILED, preview ? "preview" : reason);
     api_json(c, rc == 0 ? 200 : 500,
-             json_pack("{s:o,s:b}", "results", erase_results(&out), "complete", rc == 0));
+             json_pack("{s:o,s:b,s:b}", "results", erase_results(&out), "complete", rc == 0, "preview",
+                       preview));
     br_buf_free(&out);
     br_buf_free(&err);
     return 0;
