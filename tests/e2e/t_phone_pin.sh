@@ -17,10 +17,11 @@ e2e_init 34
 command -v xmllint >/dev/null || skip_all "xmllint not found (Debian package libxml2-utils)"
 FAKE=$E2E_TOP_BUILDDIR/tests/e2e/fake_axl
 [ -x "$FAKE" ] || bail_out "$FAKE is missing; run make check"
-PROFILES='  <profile name="sales" basis="consent" mode="on-demand" keep-confirm-minutes="15"><match dn="4050"/></profile>'
+PROFILES='  <profile name="sales" basis="consent" mode="on-demand" keep-confirm-minutes="15"><match dn="4050"/></profile>
+  <profile name="direct" basis="consent" require-consent="yes"><match dn="4070"/></profile>'
 E2E_CONFIG_EXTRA=$PROFILES
 write_config
-plan 18
+plan 19
 
 # PINs are made by the store's key: once with the daemon, once without (the CLI opens the store).
 start_daemon || bail_out "bibrecd did not start"
@@ -109,6 +110,15 @@ ok $? "a CiscoIPPhoneText 'Recording kept' is pushed to the phone's /CGI/Execute
 wait_for_log "pushed a notice to SEP00AABBCCDD01 .*HTTP 200" 5
 ok $? "and the daemon logs it was delivered"
 cucm_call_wait
+
+# A line that records only with consent, called by someone who never gave it: refused, and the
+# phone is told.
+cucm_call refci=28800015 near_dn=4070 far_dn=+441632969999 duration=1000 >/dev/null 2>&1
+for _ in $(seq 50); do [ -s "$E2E_DIR/phone/02.body" ] && break; sleep 0.1; done
+grep -q "^XML=.*Call%20not%20recorded%3A%20no%20consent" "$E2E_DIR/phone/02.body" &&
+    grep -q "profile direct records only with the other party's consent" "$E2E_DAEMON_LOG"
+ok $? "a recording refused for want of consent is refused, and the phone is told" ||
+    diag_file "$E2E_DIR/phone/02.body"
 
 kill -TERM "$fake_pid" 2>/dev/null
 wait "$fake_pid" 2>/dev/null
