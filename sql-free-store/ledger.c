@@ -770,6 +770,11 @@ int br_store_verify_ledger(br_store_t *st, br_verifier_t *v, br_ledger_report_cb
 
 /* ---- backup ------------------------------------------------------------------- */
 
+static int copy_audio(br_store_t *st, const char *id, void *ctx)
+{
+    return br_audio_copy(st, id, ctx);
+}
+
 int br_store_backup(br_store_t *st, const char *dir)
 {
     const leveldb_snapshot_t *snap;
@@ -829,6 +834,11 @@ int br_store_backup(br_store_t *st, const char *dir)
     }
     leveldb_iter_destroy(it);
     leveldb_writebatch_destroy(batch);
+    /* The audio files of the recordings in the snapshot: a sealed one's
+     * file is complete and no longer changes; one still recording is copied
+     * as far as it got, and the copy's recovery seals it. */
+    if (rc == 0)
+        rc = br_store_each_id(st, ro, copy_audio, (void *)dir);
     leveldb_release_snapshot(st->db, snap);
     leveldb_readoptions_destroy(ro);
     leveldb_writeoptions_destroy(wo);

@@ -37,12 +37,8 @@ struct br_rec_writer {
      * on these; the batch's outcome makes them the written state or not. */
     uint8_t plink[BR_HASH_LEN];
     uint32_t psegments;
+    br_audio_out_t audio;
     br_buf_t scratch;
-};
-
-struct br_store_batch {
-    leveldb_writebatch_t *b;
-    size_t bytes;
 };
 
 int br_store_map_error(char *err)
@@ -176,6 +172,7 @@ int br_store_open(br_store_t **out, const char *path, const br_master_key_t *mk)
         return rc;
     }
     pthread_mutex_init(&st->key_lock, NULL);
+    br_audio_setup(st);
     if (mk) {
         st->keys[0] = *mk;
         st->nkeys = 1;
@@ -424,6 +421,7 @@ int br_rec_new(br_store_t *st, br_rec_meta_t *meta, br_rec_writer_t **out)
     if (!w)
         return -ENOMEM;
     w->st = st;
+    w->audio.fd = -1;
     br_buf_init(&w->scratch);
     rc = br_store_make_id(meta->id);
     if (rc < 0)
@@ -476,6 +474,7 @@ void br_rec_writer_free(br_rec_writer_t *w)
 {
     if (!w)
         return;
+    br_audio_close(w->st, &w->audio);
     br_aead_free(w->aead);
     br_buf_free(&w->scratch);
     explicit_bzero(w->wrapped, sizeof w->wrapped);
@@ -500,8 +499,7 @@ int br_rec_create(br_store_t *st, br_rec_meta_t *meta, br_rec_writer_t **out)
 }
 
 /* Encrypts and chains the next segment into scratch, on the pending state. */
-static int segment_encode(br_rec_writer_t *w, const uint8_t *audio, size_t len, br_buf_t *scratch,
-                          char *key, size_t *klen)
+static int segment_encode(br_rec_writer_t *w, const uint8_t *audio, size_t len, br_buf_t *scratch)
 {
     uint8_t aad[SEG_AAD_LEN];
     uint8_t *v;
@@ -522,13 +520,12 @@ static int segment_encode(br_rec_writer_t *w, const uint8_t *audio, size_t len, 
         return rc;
     chain_next(w->plink, v + BR_HASH_LEN, vlen - BR_HASH_LEN, v);
     scratch->len = vlen;
-    *klen = seg_key(key, w->id, w->psegments);
     memcpy(w->plink, v, BR_HASH_LEN);
     w->psegments++;
     return 0;
 }
 
-void br_rec_segments_done(br_rec_writer_t *w, int written)
+static void segments_done(br_rec_writer_t *w, int written)
 {
     if (written) {
         memcpy(w->link, w->plink, BR_HASH_LEN);
@@ -546,64 +543,12 @@ int br_rec_write_segment(br_rec_writer_t *w, const uint8_t *audio, size_t len)
 
 int br_rec_write_segment_buf(br_rec_writer_t *w, const uint8_t *audio, size_t len, br_buf_t *scratch)
 {
-    char key[KEY_MAX];
-    size_t klen;
-    int rc = segment_encode(w, audio, len, scratch, key, &klen);
+    int rc = segment_encode(w, audio, len, scratch);
 
     if (rc == 0)
-        rc = br_store_put(w->st, key, klen, scratch->data, scratch->len, 0);
-    br_rec_segments_done(w, rc == 0);
+        rc = br_audio_append(w->st, w->id, &w->audio, scratch->data, scratch->len);
+    segments_done(w, rc == 0);
     return rc;
-}
-
-int br_rec_segment_add(br_rec_writer_t *w, br_store_batch_t *b, const uint8_t *audio, size_t len,
-                       br_buf_t *scratch)
-{
-    char key[KEY_MAX];
-    size_t klen;
-    int rc = segment_encode(w, audio, len, scratch, key, &klen);
-
-    if (rc < 0)
-        return rc;
-    leveldb_writebatch_put(b->b, key, klen, (const char *)scratch->data, scratch->len);
-    b->bytes += klen + scratch->len;
-    return 0;
-}
-
-int br_store_batch_new(br_store_batch_t **out)
-{
-    br_store_batch_t *b = calloc(1, sizeof *b);
-
-    *out = NULL;
-    if (!b)
-        return -ENOMEM;
-    b->b = leveldb_writebatch_create();
-    *out = b;
-    return 0;
-}
-
-void br_store_batch_free(br_store_batch_t *b)
-{
-    if (!b)
-        return;
-    leveldb_writebatch_destroy(b->b);
-    free(b);
-}
-
-size_t br_store_batch_bytes(const br_store_batch_t *b)
-{
-    return b->bytes;
-}
-
-int br_store_batch_write(br_store_t *st, br_store_batch_t *b, int sync)
-{
-    char *err = NULL;
-
-    if (b->bytes)
-        leveldb_write(st->db, sync ? st->wopts_sync : st->wopts, b->b, &err);
-    leveldb_writebatch_clear(b->b);
-    b->bytes = 0;
-    return br_store_map_error(err);
 }
 
 /* Writes the seal [version][segments u32][final hash 32][time u64] and the
@@ -697,7 +642,12 @@ int br_rec_seal_opt(br_rec_writer_t *w, br_rec_meta_t *meta, uint8_t state, int 
     meta->state = state;
     meta->segments = w->segments;
     memcpy(meta->id, w->id, BR_ID_LEN + 1);
-    rc = write_meta(w->st, w->aead, meta, &w->scratch, 0);
+    /* The seal vouches for the audio: it must be on disk first. */
+    rc = br_audio_finish(w->st, w->id, &w->audio);
+    if (rc < 0)
+        br_err("recording %s: audio file not synced: %s", w->id, br_strerror(rc));
+    if (rc == 0)
+        rc = write_meta(w->st, w->aead, meta, &w->scratch, 0);
     if (rc == 0)
         rc = write_seal(w->st, w->id, w->segments, w->link, "bibrecd", state, meta, sync);
     br_rec_writer_free(w);
@@ -724,12 +674,14 @@ int br_rec_discard_opt(br_rec_writer_t *w, int sync)
     leveldb_writebatch_delete(batch, key, klen);
     klen = rec_key(key, w->id, "meta");
     leveldb_writebatch_delete(batch, key, klen);
-    for (uint32_t n = 0; n < w->segments; n++) {
-        klen = seg_key(key, w->id, n);
-        leveldb_writebatch_delete(batch, key, klen);
-    }
     leveldb_write(w->st->db, sync ? w->st->wopts_sync : w->st->wopts, batch, &err);
     leveldb_writebatch_destroy(batch);
+    br_audio_close(w->st, &w->audio);
+    if (w->audio.created) {
+        int rc = br_audio_remove(w->st, w->id);
+        if (rc < 0)
+            br_warn("recording %s: audio file not removed: %s", w->id, br_strerror(rc));
+    }
     br_rec_writer_free(w);
     return br_store_map_error(err);
 }
@@ -798,7 +750,7 @@ int br_store_read_meta(br_store_t *st, const char *id, br_rec_meta_t *m)
 }
 
 /* Walks "rec/<id>/..." keys and calls fn once per distinct id. */
-static int each_id(br_store_t *st, leveldb_readoptions_t *ro,
+int br_store_each_id(br_store_t *st, leveldb_readoptions_t *ro,
                    int (*fn)(br_store_t *, const char *, void *), void *ctx)
 {
     leveldb_iterator_t *it = leveldb_create_iterator(st->db, ro);
@@ -845,74 +797,130 @@ static int each_meta(br_store_t *st, const char *id, void *ctx)
 int br_store_each(br_store_t *st, br_store_each_cb cb, void *ctx)
 {
     struct each_ctx c = { cb, ctx };
-    return each_id(st, st->ropts, each_meta, &c);
+    return br_store_each_id(st, st->ropts, each_meta, &c);
 }
 
 /* Iterates one recording's segments in order, checking numbering and the
  * chain. fn (may be NULL) gets each raw value. Returns 0, or on a broken
- * chain -EBADMSG with *bad set to the segment and why in reason. */
+ * chain -EBADMSG with bad set to the segment and why in reason. */
 typedef int (*seg_fn)(uint32_t n, const uint8_t *v, size_t vlen, const uint8_t *prev, void *ctx);
 
-static int walk_segments(br_store_t *st, leveldb_readoptions_t *ro, const char *id,
-                         uint8_t link[BR_HASH_LEN], uint32_t *count, int64_t *bad, char *reason,
-                         size_t reasonsz, seg_fn fn, void *ctx)
+struct walk {
+    uint8_t link[BR_HASH_LEN]; /* after the last segment whose chain holds */
+    uint32_t count;            /* segments whose chain holds */
+    int64_t bad;
+    char reason[160];
+    int in_file;               /* read from the audio file (else LevelDB: earlier versions) */
+    int torn;                  /* the file ends inside a segment (reason says so) */
+    uint64_t end;              /* file offset just past segment count - 1 */
+};
+
+static int walk_one(struct walk *wk, const uint8_t *v, size_t vlen, seg_fn fn, void *ctx)
+{
+    uint8_t computed[BR_HASH_LEN];
+    int rc;
+
+    if (vlen < SEG_HDR + BR_TAG_LEN) {
+        snprintf(wk->reason, sizeof wk->reason, "segment truncated (%zu bytes)", vlen);
+        return -EBADMSG;
+    }
+    chain_next(wk->link, v + BR_HASH_LEN, vlen - BR_HASH_LEN, computed);
+    if (memcmp(computed, v, BR_HASH_LEN) != 0) {
+        snprintf(wk->reason, sizeof wk->reason, "chain link mismatch (segment content or link altered)");
+        return -EBADMSG;
+    }
+    if (fn) {
+        rc = fn(wk->count, v, vlen, wk->link, ctx);
+        if (rc < 0) {
+            snprintf(wk->reason, sizeof wk->reason, "%s", br_strerror(rc));
+            return rc;
+        }
+    }
+    memcpy(wk->link, computed, BR_HASH_LEN);
+    wk->count++;
+    return 0;
+}
+
+static int walk_file(br_audio_in_t *in, struct walk *wk, seg_fn fn, void *ctx)
+{
+    const uint8_t *v;
+    size_t vlen;
+    int rc;
+
+    wk->in_file = 1;
+    wk->end = in->end;
+    while ((rc = br_audio_next(in, &v, &vlen, wk->reason, sizeof wk->reason)) > 0) {
+        rc = walk_one(wk, v, vlen, fn, ctx);
+        if (rc < 0)
+            break;
+        wk->end = in->end;
+    }
+    if (in->torn) {
+        wk->torn = 1;
+        rc = 0; /* a recording in progress, or cut by a crash: the caller decides */
+    }
+    return rc;
+}
+
+/* Recordings made before the audio files kept their segments in LevelDB under rec/<id>/seg/<n>. */
+static int walk_db(br_store_t *st, leveldb_readoptions_t *ro, const char *id, struct walk *wk,
+                   seg_fn fn, void *ctx)
 {
     leveldb_iterator_t *it = leveldb_create_iterator(st->db, ro);
     char prefix[KEY_MAX];
     size_t plen = (size_t)snprintf(prefix, sizeof prefix, "rec/%s/seg/", id);
-    uint32_t n = 0;
     int rc = 0;
 
-    chain_start(id, link);
-    for (leveldb_iter_seek(it, prefix, plen); leveldb_iter_valid(it); leveldb_iter_next(it), n++) {
+    for (leveldb_iter_seek(it, prefix, plen); leveldb_iter_valid(it); leveldb_iter_next(it)) {
         size_t klen, vlen;
         const char *k = leveldb_iter_key(it, &klen);
         const uint8_t *v = (const uint8_t *)leveldb_iter_value(it, &vlen);
         char want[KEY_MAX];
-        uint8_t computed[BR_HASH_LEN];
 
         if (klen < plen || memcmp(k, prefix, plen) != 0)
             break;
-        if (klen != seg_key(want, id, n) || memcmp(k, want, klen) != 0) {
-            *bad = n;
-            snprintf(reason, reasonsz, "segment missing (found key %.*s next)", (int)klen, k);
+        if (klen != seg_key(want, id, wk->count) || memcmp(k, want, klen) != 0) {
+            snprintf(wk->reason, sizeof wk->reason, "segment missing (found key %.*s next)", (int)klen, k);
             rc = -EBADMSG;
             break;
         }
-        if (vlen < SEG_HDR + BR_TAG_LEN) {
-            *bad = n;
-            snprintf(reason, reasonsz, "segment truncated (%zu bytes)", vlen);
-            rc = -EBADMSG;
+        rc = walk_one(wk, v, vlen, fn, ctx);
+        if (rc < 0)
             break;
-        }
-        chain_next(link, v + BR_HASH_LEN, vlen - BR_HASH_LEN, computed);
-        if (memcmp(computed, v, BR_HASH_LEN) != 0) {
-            *bad = n;
-            snprintf(reason, reasonsz, "chain link mismatch (segment content or link altered)");
-            rc = -EBADMSG;
-            break;
-        }
-        if (fn) {
-            rc = fn(n, v, vlen, link, ctx);
-            if (rc < 0) {
-                *bad = n;
-                snprintf(reason, reasonsz, "%s", br_strerror(rc));
-                break;
-            }
-        }
-        memcpy(link, computed, BR_HASH_LEN);
     }
     if (rc == 0) {
         char *err = NULL;
         leveldb_iter_get_error(it, &err);
         rc = br_store_map_error(err);
-        if (rc < 0) {
-            *bad = n;
-            snprintf(reason, reasonsz, "store read error: %s", br_strerror(rc));
-        }
+        if (rc < 0)
+            snprintf(wk->reason, sizeof wk->reason, "store read error: %s", br_strerror(rc));
     }
     leveldb_iter_destroy(it);
-    *count = n;
+    return rc;
+}
+
+static int walk_segments(br_store_t *st, leveldb_readoptions_t *ro, const char *id, struct walk *wk,
+                         seg_fn fn, void *ctx)
+{
+    br_audio_in_t in;
+    int rc;
+
+    memset(wk, 0, sizeof *wk);
+    wk->bad = -1;
+    chain_start(id, wk->link);
+    rc = br_audio_open(st, id, &in);
+    if (rc == 0) {
+        rc = walk_file(&in, wk, fn, ctx);
+        br_audio_in_close(&in);
+    } else if (rc == -ENOENT) {
+        rc = walk_db(st, ro, id, wk, fn, ctx);
+    } else {
+        snprintf(wk->reason, sizeof wk->reason, "audio file %s",
+                 rc == -EBADMSG ? "has a wrong header (not this recording's)" : br_strerror(rc));
+        rc = rc == -EBADMSG ? rc : -EIO;
+    }
+    if (rc < 0)
+        wk->bad = wk->count;
     return rc;
 }
 
@@ -949,10 +957,7 @@ static int decrypt_segment(uint32_t n, const uint8_t *v, size_t vlen, const uint
 int br_store_read_audio(br_store_t *st, const char *id, br_store_audio_cb cb, void *ctx)
 {
     struct audio_ctx a = { id, NULL, cb, ctx, NULL, 0 };
-    uint8_t link[BR_HASH_LEN];
-    uint32_t count;
-    int64_t bad = -1;
-    char reason[160];
+    struct walk wk;
     int rc;
 
     if (!valid_id(id))
@@ -960,10 +965,9 @@ int br_store_read_audio(br_store_t *st, const char *id, br_store_audio_cb cb, vo
     rc = br_store_load_data_key(st, id, &a.aead);
     if (rc < 0)
         return rc;
-    rc = walk_segments(st, st->ropts, id, link, &count, &bad, reason, sizeof reason,
-                       decrypt_segment, &a);
+    rc = walk_segments(st, st->ropts, id, &wk, decrypt_segment, &a);
     if (rc < 0)
-        br_warn("recording %s: segment %" PRId64 ": %s", id, bad, reason);
+        br_warn("recording %s: segment %" PRId64 ": %s", id, wk.bad, wk.reason);
     br_aead_free(a.aead);
     free(a.plain);
     return rc;
@@ -984,7 +988,8 @@ static int verify_one(br_store_t *st, const char *id, void *ctx)
 {
     struct verify_ctx *c = ctx;
     br_verify_result_t r = { .id = id, .ok = 1, .bad_segment = -1 };
-    uint8_t link[BR_HASH_LEN], final[BR_HASH_LEN];
+    uint8_t final[BR_HASH_LEN];
+    struct walk wk;
     char key[KEY_MAX];
     size_t klen, mlen, slen;
     char *meta = NULL, *seal = NULL;
@@ -993,10 +998,12 @@ static int verify_one(br_store_t *st, const char *id, void *ctx)
     if (c->only && strcmp(c->only, id) != 0)
         return 0;
     c->found++;
-    rc = walk_segments(st, c->ro, id, link, &r.segments, &r.bad_segment, r.reason, sizeof r.reason,
-                       NULL, NULL);
+    rc = walk_segments(st, c->ro, id, &wk, NULL, NULL);
+    r.segments = wk.count;
     if (rc < 0) {
         r.ok = 0;
+        r.bad_segment = wk.bad;
+        br_strlcpy(r.reason, wk.reason, sizeof r.reason);
         goto report;
     }
     klen = rec_key(key, id, "meta");
@@ -1062,6 +1069,13 @@ static int verify_one(br_store_t *st, const char *id, void *ctx)
             snprintf(r.reason, sizeof r.reason, "seal record malformed");
             goto report;
         }
+        if (wk.torn) { /* a sealed file never ends inside a segment */
+            r.ok = 0;
+            r.bad_segment = r.segments;
+            snprintf(r.reason, sizeof r.reason, "%.100s (sealed with %" PRIu32 " segments)", wk.reason,
+                     nseg);
+            goto report;
+        }
         if (nseg != r.segments) {
             r.ok = 0;
             r.bad_segment = nseg < r.segments ? nseg : r.segments;
@@ -1069,7 +1083,7 @@ static int verify_one(br_store_t *st, const char *id, void *ctx)
                      nseg, r.segments);
             goto report;
         }
-        chain_next(link, meta, mlen, final);
+        chain_next(wk.link, meta, mlen, final);
         if (memcmp(final, h, BR_HASH_LEN) != 0) {
             r.ok = 0;
             snprintf(r.reason, sizeof r.reason, "metadata altered (final chain hash mismatch)");
@@ -1097,7 +1111,7 @@ int br_store_verify(br_store_t *st, const char *id, br_verify_cb cb, void *ctx)
 
     leveldb_readoptions_set_verify_checksums(ro, 1);
     leveldb_readoptions_set_snapshot(ro, snap);
-    rc = each_id(st, ro, verify_one, &c);
+    rc = br_store_each_id(st, ro, verify_one, &c);
     leveldb_readoptions_destroy(ro);
     leveldb_release_snapshot(st->db, snap);
     if (rc < 0)
@@ -1107,16 +1121,23 @@ int br_store_verify(br_store_t *st, const char *id, br_verify_cb cb, void *ctx)
     return c.failures;
 }
 
+static int count_frames(uint32_t n, const uint8_t *v, size_t vlen, const uint8_t *prev, void *ctx)
+{
+    uint64_t *frames = ctx;
+    (void)n;
+    (void)v;
+    (void)prev;
+    *frames += (vlen - SEG_HDR - BR_TAG_LEN) / 2;
+    return 0;
+}
+
 static int recover_one(br_store_t *st, const char *id, void *ctx)
 {
     int *count = ctx;
     char key[KEY_MAX];
     size_t klen, vlen;
-    uint8_t link[BR_HASH_LEN];
-    uint32_t nseg;
     uint64_t frames = 0;
-    int64_t bad = -1;
-    char reason[160];
+    struct walk wk;
     br_rec_meta_t m;
     br_aead_t *aead;
     br_buf_t scratch;
@@ -1138,23 +1159,22 @@ static int recover_one(br_store_t *st, const char *id, void *ctx)
     }
     /* Keep the prefix of segments whose chain holds; frames follow from the
      * segment sizes (2 bytes per stereo G.711 frame), no decryption needed. */
-    rc = walk_segments(st, st->ropts, id, link, &nseg, &bad, reason, sizeof reason, NULL, NULL);
-    if (rc < 0)
-        br_err("recovery: recording %s: segment %" PRId64 ": %s; sealing the segments before it", id,
-               bad, reason);
-    for (uint32_t n = 0; n < nseg; n++) {
-        char *v;
-        klen = seg_key(key, id, n);
-        v = br_store_get(st, key, klen, &vlen, &rc);
-        if (!v)
-            break;
-        frames += (vlen - SEG_HDR - BR_TAG_LEN) / 2;
-        leveldb_free(v);
+    rc = walk_segments(st, st->ropts, id, &wk, count_frames, &frames);
+    if (rc < 0 || wk.torn)
+        br_err("recovery: recording %s: segment %" PRIu32 ": %s; sealing the segments before it", id,
+               wk.count, wk.reason);
+    if (wk.in_file && (rc < 0 || wk.torn)) {
+        /* What follows the good prefix would make the sealed file fail
+         * verification: cut it off first. */
+        rc = br_audio_truncate(st, id, wk.end);
+        if (rc < 0) {
+            br_err("recovery: recording %s: audio file not cut to its %" PRIu32
+                   " good segments (%s); left unsealed", id, wk.count, br_strerror(rc));
+            return 0;
+        }
     }
-    if (rc < 0 && bad >= 0)
-        nseg = (uint32_t)bad;
     m.frames = frames;
-    m.segments = nseg;
+    m.segments = wk.count;
     m.state = BR_REC_RECOVERED;
     if (m.sample_rate)
         m.end_us = m.start_us + (int64_t)(frames * 1000000 / m.sample_rate);
@@ -1166,14 +1186,14 @@ static int recover_one(br_store_t *st, const char *id, void *ctx)
     br_buf_init(&scratch);
     rc = write_meta(st, aead, &m, &scratch, 0);
     if (rc == 0)
-        rc = write_seal(st, id, nseg, link, "recovery", BR_REC_RECOVERED, &m, 1);
+        rc = write_seal(st, id, wk.count, wk.link, "recovery", BR_REC_RECOVERED, &m, 1);
     br_buf_free(&scratch);
     br_aead_free(aead);
     if (rc < 0) {
         br_err("recovery: recording %s: could not seal: %s", id, br_strerror(rc));
         return rc;
     }
-    br_warn("recovery: recording %s sealed as recovered (%" PRIu32 " segments, %.2f s)", id, nseg,
+    br_warn("recovery: recording %s sealed as recovered (%" PRIu32 " segments, %.2f s)", id, wk.count,
             m.sample_rate ? (double)frames / m.sample_rate : 0.0);
     (*count)++;
     return 0;
@@ -1182,7 +1202,7 @@ static int recover_one(br_store_t *st, const char *id, void *ctx)
 int br_store_recover(br_store_t *st)
 {
     int count = 0;
-    int rc = each_id(st, st->ropts, recover_one, &count);
+    int rc = br_store_each_id(st, st->ropts, recover_one, &count);
     return rc < 0 ? rc : count;
 }
 

@@ -4,10 +4,14 @@
  *
  *   key/<id>               data key wrapped by the master key (crypto.h)
  *   rec/<id>/meta          metadata, AES-256-GCM under the data key
- *   rec/<id>/seg/<n>       audio segment n (8 decimal digits), see below
  *   rec/<id>/seal          segments count + final chain hash, written last
  *
- * A segment value is [link 32][nonce 12][ciphertext + tag]. The chain starts
+ * The audio is not in LevelDB: each recording's segments are appended to
+ * a file of its own, <folder>/audio/<last two hex digits of id>/<id>, so
+ * that it is written once and in order (LevelDB's compactions would
+ * rewrite every concurrent call's audio several times over). Stores of
+ * earlier versions kept segments under rec/<id>/seg/<n>; they are still
+ * read. A segment is [link 32][nonce 12][ciphertext + tag]. The chain starts
  * at h = SHA-256("bibrec chain v1" || id); segment n's link is
  * SHA-256(h_{n-1} || SHA-256(nonce || ciphertext+tag)), and the seal's final
  * hash is SHA-256(h_last || SHA-256(meta value)). Hashes cover ciphertext,
@@ -76,31 +80,19 @@ int br_rec_new(br_store_t *st, br_rec_meta_t *meta, br_rec_writer_t **out);
 int br_rec_begin(br_rec_writer_t *w, const br_rec_meta_t *meta, int sync);
 /* Frees a writer from br_rec_new that will write nothing more. */
 void br_rec_writer_free(br_rec_writer_t *w);
-/* Encrypts, chains and writes one segment of audio (not synced: a crash
- * loses at most what the OS had not written, and recovery seals the rest). */
+/* Encrypts, chains and appends one segment of audio to the recording's file
+ * (not synced: a crash loses at most what the OS had not written, and
+ * recovery seals the prefix whose chain holds). On failure the file is as
+ * before and the next segment follows the last one written. */
 int br_rec_write_segment(br_rec_writer_t *w, const uint8_t *audio, size_t len);
 /* The same, encrypting into the caller's scratch buffer instead of one kept
  * per recording (a segment's size each): a thread that writes the segments
  * of many recordings needs only one. */
 int br_rec_write_segment_buf(br_rec_writer_t *w, const uint8_t *audio, size_t len, br_buf_t *scratch);
 
-/* Many segments, of many recordings, in one LevelDB write: LevelDB's write
- * throttle (1 ms per write once compaction lags) and its log append are
- * then paid per batch, not per segment. br_rec_segment_add encrypts and
- * chains the next segment of w into batch b; once b is written (or has
- * failed), br_rec_segments_done(w, written) tells every recording that
- * has segments in it, so its chain goes on from what really was written. */
-typedef struct br_store_batch br_store_batch_t;
-int br_store_batch_new(br_store_batch_t **out);
-void br_store_batch_free(br_store_batch_t *b);
-size_t br_store_batch_bytes(const br_store_batch_t *b);
-/* Writes and empties b (nothing to write: 0). */
-int br_store_batch_write(br_store_t *st, br_store_batch_t *b, int sync);
-int br_rec_segment_add(br_rec_writer_t *w, br_store_batch_t *b, const uint8_t *audio, size_t len,
-                       br_buf_t *scratch);
-void br_rec_segments_done(br_rec_writer_t *w, int written);
-/* Writes meta as final metadata with the given state and the seal record,
- * synced, then frees the writer whatever the outcome. meta->segments is set. */
+/* Syncs the audio file, writes meta as final metadata with the given state
+ * and the seal record, synced, then frees the writer whatever the outcome.
+ * meta->segments is set. */
 int br_rec_seal(br_rec_writer_t *w, br_rec_meta_t *meta, uint8_t state);
 /* The same, synced only if sync: the caller makes it durable later with
  * br_store_sync() (one sync for many seals). */

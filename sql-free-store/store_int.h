@@ -7,6 +7,8 @@
 
 #include <leveldb/c.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 
 #include "store.h"
 
@@ -36,6 +38,9 @@ struct br_store {
     size_t reserve_bytes; /* space held back for sealing when the disk fills */
     pthread_mutex_t ledger_lock;
     uint64_t ledger_size;
+    /* Audio files held open by writers, and how many may be (audio.c). */
+    atomic_long audio_fds;
+    long audio_fd_cap;
 };
 
 
@@ -68,5 +73,48 @@ int br_store_make_id(char *id);
 /* The blind-index key "idx/KIND/HMAC(value)/ID" (KEY_MAX bytes at out);
  * numbers (kind 'n', 'c') are normalised to digits first. */
 size_t br_store_index_key(br_store_t *st, char *out, char kind, const char *value, const char *id);
+
+/* ---- audio files (audio.c): <store>/audio/<last two hex digits of id>/<id>,
+ * "bibrecA1" ‖ id ‖ records of u32 length ‖ segment value (FORMAT.md). */
+#define BR_AUDIO_MAGIC_LEN 8
+
+typedef struct br_audio_out {
+    int fd;        /* -1 while closed (never opened, or over the open-file cap) */
+    int created;
+    int torn;      /* a failed append could not be cut off: br_audio_finish does */
+    uint64_t size; /* bytes of whole records (and the header) written */
+} br_audio_out_t;
+
+typedef struct br_audio_in {
+    FILE *fp;
+    uint8_t *buf;
+    size_t cap;
+    uint64_t end; /* offset just past the last whole record read */
+    int torn;     /* the file ended inside a record */
+} br_audio_in_t;
+
+void br_audio_setup(br_store_t *st);
+int br_audio_path(const br_store_t *st, const char *id, char *out, size_t outsz);
+/* Appends one record, creating the file (and its folders) on first use;
+ * a failed append leaves the file as it was. */
+int br_audio_append(br_store_t *st, const char *id, br_audio_out_t *f, const uint8_t *v, size_t len);
+/* Makes the file durable (data and its directory entry) and closes it. */
+int br_audio_finish(br_store_t *st, const char *id, br_audio_out_t *f);
+void br_audio_close(br_store_t *st, br_audio_out_t *f);
+int br_audio_remove(br_store_t *st, const char *id);
+/* -ENOENT: no file (no audio yet, or a recording of an earlier version whose
+ * segments are in LevelDB); -EBADMSG: not this recording's audio file. */
+int br_audio_open(const br_store_t *st, const char *id, br_audio_in_t *r);
+/* 1 with the next record's value in *v (valid until the next call), 0 at
+ * the end, < 0 with reason filled in when the file is cut or malformed. */
+int br_audio_next(br_audio_in_t *r, const uint8_t **v, size_t *len, char *reason, size_t reasonsz);
+void br_audio_in_close(br_audio_in_t *r);
+/* Cuts the file to size bytes, synced (recovery drops a torn tail). */
+int br_audio_truncate(const br_store_t *st, const char *id, uint64_t size);
+/* Copies id's audio file, if any, into the store folder dir. */
+int br_audio_copy(const br_store_t *st, const char *id, const char *dir);
+/* Calls fn for every recording id (see store.c). */
+int br_store_each_id(br_store_t *st, leveldb_readoptions_t *ro,
+                     int (*fn)(br_store_t *, const char *, void *), void *ctx);
 
 #endif

@@ -19,9 +19,6 @@
 
 #define DEFAULT_MAX_BYTES (256u << 20)
 #define POOL_MAX_BYTES (4u << 20)
-/* Segments go to LevelDB in writes of about this size: large enough that
- * the per-write costs vanish, small enough not to hold much memory. */
-#define BATCH_BYTES (1u << 20)
 
 typedef struct job {
     struct job *next;
@@ -78,9 +75,6 @@ struct br_writer {
     size_t max_bytes;
     br_writer_stats_t stats;
     br_buf_t scratch;     /* the thread's: every segment is encrypted into it */
-    br_store_batch_t *sbatch; /* segments being gathered for one write */
-    job_t **pending;      /* the segment jobs in it */
-    size_t npending, pending_cap;
 };
 
 static void job_free(job_t *j)
@@ -182,28 +176,8 @@ static int run_job(br_writer_t *w, job_t *j)
     return 0;
 }
 
-/* Writes the gathered segments; each recording with segments in the
- * write learns whether they were written. */
-static void flush_segments(br_writer_t *w)
-{
-    int rc;
-
-    if (!w->npending)
-        return;
-    rc = br_store_batch_write(w->st, w->sbatch, 0);
-    for (size_t i = 0; i < w->npending; i++) {
-        job_t *j = w->pending[i];
-        if (j->r->rw)
-            br_rec_segments_done(j->r->rw, rc == 0);
-        if (rc < 0 && !j->r->failed) {
-            j->r->failed = 1;
-            j->rc = rc;
-            j->report = 1; /* once per recording: later segments are skipped */
-        }
-    }
-    w->npending = 0;
-}
-
+/* Appends a segment to its recording's audio file (a write of its own,
+ * not synced: the seal syncs the file). */
 static void add_segment(br_writer_t *w, job_t *j)
 {
     br_wrec_t *r = j->r;
@@ -211,29 +185,11 @@ static void add_segment(br_writer_t *w, job_t *j)
 
     if (r->failed)
         return;
-    if (w->npending == w->pending_cap) {
-        size_t cap = w->pending_cap ? 2 * w->pending_cap : 256;
-        job_t **p = realloc(w->pending, cap * sizeof *p);
-        if (!p) {
-            flush_segments(w);
-            rc = br_rec_write_segment_buf(r->rw, j->data, j->len, &w->scratch);
-            goto out;
-        }
-        w->pending = p;
-        w->pending_cap = cap;
-    }
-    rc = br_rec_segment_add(r->rw, w->sbatch, j->data, j->len, &w->scratch);
-    if (rc == 0) {
-        w->pending[w->npending++] = j;
-        if (br_store_batch_bytes(w->sbatch) >= BATCH_BYTES)
-            flush_segments(w);
-        return;
-    }
-out:
+    rc = br_rec_write_segment_buf(r->rw, j->data, j->len, &w->scratch);
     if (rc < 0) {
         r->failed = 1;
         j->rc = rc;
-        j->report = 1;
+        j->report = 1; /* once per recording: later segments are skipped */
     }
 }
 
@@ -262,12 +218,8 @@ static void *thread_main(void *arg)
                 add_segment(w, j);
                 continue;
             }
-            /* Whatever else a job does comes after the segments before it
-             * (a seal covers every segment of its recording). */
-            flush_segments(w);
             need_sync |= run_job(w, j);
         }
-        flush_segments(w);
         if (need_sync) {
             int rc = br_store_sync(w->st);
             for (j = batch; j && rc < 0; j = j->next)
@@ -390,11 +342,6 @@ int br_writer_new(br_writer_t **out, uv_loop_t *loop, br_store_t *st, size_t max
     w->cb = cb;
     w->ctx = ctx;
     w->max_bytes = max_bytes ? max_bytes : DEFAULT_MAX_BYTES;
-    rc = br_store_batch_new(&w->sbatch);
-    if (rc < 0) {
-        free(w);
-        return rc;
-    }
     br_buf_init(&w->scratch);
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->work, NULL);
@@ -562,8 +509,6 @@ void br_writer_free(br_writer_t *w)
         free(p);
     }
     br_buf_free(&w->scratch);
-    br_store_batch_free(w->sbatch);
-    free(w->pending);
     pthread_mutex_destroy(&w->lock);
     pthread_cond_destroy(&w->work);
     pthread_cond_destroy(&w->space);

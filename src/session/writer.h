@@ -20,12 +20,16 @@
  * crash (kill -9) loses is what was still queued: the queue is drained as
  * fast as the disk takes it, normally well under one segment per recording.
  *
+ * Segments are appended to each recording's audio file as they come (one
+ * write each, not synced); a seal syncs its file before the seal record.
+ *
  * Back-pressure: the queue holds at most max_bytes of audio; a producer that
  * finds it full waits (counted in stalls) rather than drop audio, so a disk
  * that cannot keep up slows the loop down only after that much buffering.
- * The bound is large on purpose: LevelDB's compaction comes in bursts, and
- * while the loop waits the kernel drops RTP and SIP goes unanswered, which
- * is worse than holding the audio in memory for a while.
+ * The bound is large on purpose: a disk stalls in bursts (another process's
+ * writes, the journal), and while the loop waits the kernel drops RTP and
+ * SIP goes unanswered, which is worse than holding the audio in memory for
+ * a while.
  */
 #ifndef BR_WRITER_H
 #define BR_WRITER_H

@@ -16,7 +16,7 @@ set -u
 . "${top_srcdir:-.}/tests/e2e/lib.sh"
 
 e2e_init 14
-plan 22
+plan 23
 diag "daemon on 127.0.0.1:$E2E_SIP_PORT, files in $E2E_DIR"
 
 start_daemon || bail_out "bibrecd did not start"
@@ -82,5 +82,8 @@ ok $? "the store holds no rec/ key: no metadata, segment or seal of the attempts
 "$TAMPER" "$E2E_DB" --list key/ >"$E2E_DIR/out/key-keys.txt" 2>&1 && ! grep -q . "$E2E_DIR/out/key-keys.txt"
 ok $? "the store holds no key/ entry: the attempts' data keys are gone too" ||
     diag_file "$E2E_DIR/out/key-keys.txt" 10
+find "$E2E_STORE" -path '*/audio/*' -type f >"$E2E_DIR/out/audio-files.txt" 2>&1 &&
+    ! grep -q . "$E2E_DIR/out/audio-files.txt"
+ok $? "the store holds no audio file of the attempts" || diag_file "$E2E_DIR/out/audio-files.txt" 10
 daemon_log_clean
 ok $? "the daemon's log has no AddressSanitizer, LeakSanitizer or UBSan report"

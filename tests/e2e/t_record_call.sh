@@ -69,8 +69,9 @@ bibrec_cli verify >"$E2E_DIR/out/verify2.txt" 2>&1 &&
     grep -Eq "^ok $id segments=[0-9]+" "$E2E_DIR/out/verify2.txt"
 ok $? "bibrec verify passes on the store without a daemon" || diag_file "$E2E_DIR/out/verify2.txt"
 
-diag "segments: $("$TAMPER" "$E2E_DB" --list "rec/$id/seg/" 2>&1 | wc -l)"
-"$TAMPER" "$E2E_DB" "rec/$id/seg/00000001" >"$E2E_DIR/out/tamper.txt" 2>&1
+audio_file=$E2E_STORE/audio/${id#"${id%??}"}/$id
+diag "segments: $("$TAMPER" --segments "$audio_file" 2>&1)"
+"$TAMPER" --segment "$audio_file" 1 >"$E2E_DIR/out/tamper.txt" 2>&1
 ok $? "tamper flips one byte of segment 1" || diag_file "$E2E_DIR/out/tamper.txt"
 diag "$(cat "$E2E_DIR/out/tamper.txt")"
 

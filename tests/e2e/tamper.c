@@ -11,9 +11,15 @@
  * LevelDB allows one process per database, so the daemon must be stopped first; the lock error is
  * reported as such.
  *
+ * A recording's audio is not in LevelDB but in a file of its own (store/audio/XX/ID: "bibrecA1",
+ * the id, then records of a 4-byte little-endian length and the segment's bytes); --segment flips
+ * the middle byte of segment N there, and --segments counts them.
+ *
  * usage: tamper DBDIR KEY [OFFSET]      (OFFSET defaults to the middle of the value)
  *        tamper DBDIR --list PREFIX
  *        tamper DBDIR --delete KEY        (removes a record, as a roll-back would)
+ *        tamper --segment AUDIOFILE N
+ *        tamper --segments AUDIOFILE
  * Exit status: 0 done, 1 database or key error, 64 bad usage.
  */
 
@@ -36,10 +42,13 @@ static void usage(void)
             "usage: %s DBDIR KEY [OFFSET]\n"
             "       %s DBDIR --list PREFIX\n"
             "       %s DBDIR --delete KEY\n"
+            "       %s --segment AUDIOFILE N\n"
+            "       %s --segments AUDIOFILE\n"
             "XORs the byte at OFFSET (default: the middle) of the value under KEY with 0x01,\n"
             "lists the keys that start with PREFIX, or deletes KEY. The database must not be open\n"
-            "elsewhere.\n",
-            progname, progname, progname);
+            "elsewhere. --segment flips the middle byte of segment N of a recording's audio file,\n"
+            "--segments counts its segments.\n",
+            progname, progname, progname, progname, progname);
 }
 
 /* Keys are expected to be text, but a store bug could put anything there; escaping keeps every
@@ -212,12 +221,62 @@ out:
     return rc;
 }
 
+#define AUDIO_HDR 28 /* "bibrecA1" and the 20-character id */
+
+/* Finds segment n (n < 0: counts them) in an audio file; flips its middle byte. */
+static int audio_segment(const char *path, long n)
+{
+    unsigned char len4[4];
+    long count = 0, off = AUDIO_HDR;
+    FILE *f = fopen(path, "r+b");
+    int rc = -1;
+
+    if (!f) {
+        fprintf(stderr, "%s: cannot open %s: %s\n", progname, path, strerror(errno));
+        return -1;
+    }
+    while (fseek(f, off, SEEK_SET) == 0 && fread(len4, 1, 4, f) == 4) {
+        long len = (long)len4[0] | (long)len4[1] << 8 | (long)len4[2] << 16 | (long)len4[3] << 24;
+        if (count == n) {
+            int ch;
+            if (fseek(f, off + 4 + len / 2, SEEK_SET) != 0 || (ch = fgetc(f)) == EOF)
+                break;
+            fseek(f, off + 4 + len / 2, SEEK_SET);
+            fputc(ch ^ 0x01, f);
+            printf("%s: segment %ld: byte %ld of %ld changed 0x%02x -> 0x%02x\n", path, n, len / 2,
+                   len, ch, ch ^ 0x01);
+            rc = 0;
+            break;
+        }
+        count++;
+        off += 4 + len;
+    }
+    if (n < 0) {
+        printf("%ld\n", count);
+        rc = 0;
+    } else if (rc < 0) {
+        fprintf(stderr, "%s: %s has no segment %ld (%ld found)\n", progname, path, n, count);
+    }
+    if (fclose(f) != 0)
+        rc = -1;
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     leveldb_t *db;
     size_t offset;
     int rc;
 
+    if (argc == 3 && strcmp(argv[1], "--segments") == 0)
+        return audio_segment(argv[2], -1) < 0 ? EXIT_FAILED : 0;
+    if (argc == 4 && strcmp(argv[1], "--segment") == 0) {
+        if (parse_offset(argv[3], &offset) < 0) {
+            usage();
+            return EXIT_USAGE;
+        }
+        return audio_segment(argv[2], (long)offset) < 0 ? EXIT_FAILED : 0;
+    }
     if (argc < 3 || argc > 4) {
         usage();
         return EXIT_USAGE;

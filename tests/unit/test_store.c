@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <leveldb/c.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,38 +38,6 @@ static void vcb(const br_verify_result_t *r, void *ctx)
 static size_t audio_bytes;
 static int audio_ok;
 
-/* Replaces, copies or deletes stored values directly, as an attacker would. */
-static void raw(const char *op, const char *key, const char *key2)
-{
-    char path[300], *err = NULL, *v;
-    size_t vlen;
-    leveldb_options_t *o = leveldb_options_create();
-    leveldb_readoptions_t *ro = leveldb_readoptions_create();
-    leveldb_writeoptions_t *wo = leveldb_writeoptions_create();
-    leveldb_t *db;
-
-    snprintf(path, sizeof path, "%s/store/db", dir);
-    db = leveldb_open(o, path, &err);
-    if (strcmp(op, "delete") == 0) {
-        leveldb_delete(db, wo, key, strlen(key), &err);
-    } else if (strcmp(op, "swap") == 0) {
-        size_t v2len;
-        char *v2;
-        v = leveldb_get(db, ro, key, strlen(key), &vlen, &err);
-        v2 = leveldb_get(db, ro, key2, strlen(key2), &v2len, &err);
-        if (v && v2) {
-            leveldb_put(db, wo, key, strlen(key), v2, v2len, &err);
-            leveldb_put(db, wo, key2, strlen(key2), v, vlen, &err);
-        }
-        leveldb_free(v);
-        leveldb_free(v2);
-    }
-    leveldb_close(db);
-    leveldb_options_destroy(o);
-    leveldb_readoptions_destroy(ro);
-    leveldb_writeoptions_destroy(wo);
-}
-
 static int acb(const uint8_t *a, size_t n, void *ctx)
 {
     int seg = (int)(audio_bytes / 1600);
@@ -77,6 +47,72 @@ static int acb(const uint8_t *a, size_t n, void *ctx)
             audio_ok = 0;
     audio_bytes += n;
     return 0;
+}
+
+/* ---- a recording's audio file, edited as an attacker (or a crash) would.
+ * "bibrecA1" (8) + id (20), then records of u32 length + value. */
+#define FILE_HDR 28
+
+static void audio_path(const char *id, char *out, size_t outsz)
+{
+    snprintf(out, outsz, "%s/store/audio/%s/%s", dir, id + strlen(id) - 2, id);
+}
+
+static uint8_t *load(const char *id, size_t *len)
+{
+    char path[400];
+    uint8_t *b = NULL;
+    FILE *f;
+    long n;
+
+    audio_path(id, path, sizeof path);
+    f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    rewind(f);
+    b = malloc((size_t)n + 1);
+    *len = fread(b, 1, (size_t)n, f);
+    fclose(f);
+    return b;
+}
+
+static void save(const char *id, const uint8_t *b, size_t len)
+{
+    char path[400];
+    FILE *f;
+
+    audio_path(id, path, sizeof path);
+    f = fopen(path, "wb");
+    if (f) {
+        fwrite(b, 1, len, f);
+        fclose(f);
+    }
+}
+
+/* Offset of record n's length field; len if there is no such record. */
+static size_t record_at(const uint8_t *b, size_t len, unsigned n)
+{
+    size_t off = FILE_HDR;
+    while (n-- && off + 4 <= len)
+        off += 4 + ((size_t)b[off] | (size_t)b[off + 1] << 8 | (size_t)b[off + 2] << 16 |
+                    (size_t)b[off + 3] << 24);
+    return off < len ? off : len;
+}
+
+/* Flips a byte of record n's value, at offset within it. */
+static void tamper_segment(const char *id, unsigned n, size_t offset)
+{
+    size_t len, off;
+    uint8_t *b = load(id, &len);
+    if (!b)
+        return;
+    off = record_at(b, len, n) + 4 + offset;
+    if (off < len)
+        b[off] ^= 1;
+    save(id, b, len);
+    free(b);
 }
 
 /* Flips one byte of a stored value with LevelDB directly, as an attacker
@@ -167,38 +203,103 @@ int main(void)
     is_int(br_store_verify(st, m.id, vcb, &v), 0, "sealed recording verifies");
     is_int(br_store_verify(st, "00000000000000000000", vcb, &v), -ENOENT, "unknown id: ENOENT");
 
-    /* Segments in batches: the chain goes on from what was really written,
-     * so a batch that never reached the store leaves no gap in it. */
+    /* A failed append (here: the file size limit, as a full disk would)
+     * leaves the file as it was, and the chain goes on from what was
+     * really written, so there is no gap in it. */
     {
         br_rec_meta_t m2 = m;
         br_rec_writer_t *w2;
-        br_store_batch_t *b;
-        br_buf_t scratch;
-        br_buf_init(&scratch);
+        struct rlimit old_lim, lim;
+        struct stat fsb;
+        char path[400];
         is_int(br_rec_create(st, &m2, &w2), 0, "second recording created");
-        is_int(br_store_batch_new(&b), 0, "batch made");
         for (int s = 0; s < 2; s++) {
             memset(audio, s + 1, sizeof audio);
-            br_rec_segment_add(w2, b, audio, sizeof audio, &scratch);
+            is_int(br_rec_write_segment(w2, audio, sizeof audio), 0, "segment %d appended", s);
         }
-        is_int(br_store_batch_write(st, b, 0), 0, "two segments written in one batch");
-        br_rec_segments_done(w2, 1);
+        audio_path(m2.id, path, sizeof path);
+        ok(stat(path, &fsb) == 0 && (fsb.st_mode & 0777) == 0600, "the audio file exists, mode 0600");
+        getrlimit(RLIMIT_FSIZE, &old_lim);
+        lim = old_lim;
+        lim.rlim_cur = (rlim_t)fsb.st_size + 100; /* room for part of the next record only */
+        signal(SIGXFSZ, SIG_IGN);
+        setrlimit(RLIMIT_FSIZE, &lim);
         memset(audio, 0x55, sizeof audio);
-        br_rec_segment_add(w2, b, audio, sizeof audio, &scratch);
-        br_rec_segments_done(w2, 0); /* as if its write had failed */
-        br_store_batch_free(b);
+        ok(br_rec_write_segment(w2, audio, sizeof audio) < 0, "an append past the size limit fails");
+        setrlimit(RLIMIT_FSIZE, &old_lim);
+        {
+            struct stat after;
+            ok(stat(path, &after) == 0 && after.st_size == fsb.st_size,
+               "and its partial record is cut off (%lld bytes, as before)", (long long)after.st_size);
+        }
         memset(audio, 3, sizeof audio);
-        is_int(br_rec_write_segment(w2, audio, sizeof audio), 0, "the next segment written alone");
+        is_int(br_rec_write_segment(w2, audio, sizeof audio), 0, "the next segment appended");
         m2.frames = 2400;
         is_int(br_rec_seal(w2, &m2, BR_REC_SEALED), 0, "sealed");
         is_int(m2.segments, 3, "three segments: the failed one is not counted");
         audio_ok = 1;
         audio_bytes = 0;
         is_int(br_store_read_audio(st, m2.id, acb, NULL), 0, "its audio decrypts");
-        ok(audio_ok && audio_bytes == 4800, "segments 1, 2, 3 in order, nothing of the failed batch");
+        ok(audio_ok && audio_bytes == 4800, "segments 1, 2, 3 in order, nothing of the failed one");
         memset(&v, 0, sizeof v);
         is_int(br_store_verify(st, m2.id, vcb, &v), 0, "and its chain verifies");
-        br_buf_free(&scratch);
+    }
+    /* Audio of a recording made before audio files (segments in LevelDB
+     * under rec/<id>/seg/<n>) is still read and verified. */
+    {
+        br_rec_meta_t m3 = m;
+        br_rec_writer_t *w3;
+        size_t len;
+        uint8_t *b;
+        char path[400];
+        is_int(br_rec_create(st, &m3, &w3), 0, "third recording created");
+        for (int s = 0; s < 2; s++) {
+            memset(audio, s + 1, sizeof audio);
+            br_rec_write_segment(w3, audio, sizeof audio);
+        }
+        m3.frames = 1600;
+        is_int(br_rec_seal(w3, &m3, BR_REC_SEALED), 0, "sealed");
+        br_store_close(st);
+        b = load(m3.id, &len);
+        ok(b != NULL, "its audio file reads");
+        for (unsigned n = 0; b && n < 2; n++) {
+            size_t off = record_at(b, len, n), next = record_at(b, len, n + 1);
+            char key[80], *err = NULL;
+            leveldb_options_t *o = leveldb_options_create();
+            leveldb_writeoptions_t *wo = leveldb_writeoptions_create();
+            leveldb_t *db;
+            snprintf(path, sizeof path, "%s/store/db", dir);
+            db = leveldb_open(o, path, &err);
+            snprintf(key, sizeof key, "rec/%s/seg/%08u", m3.id, n);
+            leveldb_put(db, wo, key, strlen(key), (const char *)b + off + 4, next - off - 4, &err);
+            leveldb_close(db);
+            leveldb_options_destroy(o);
+            leveldb_writeoptions_destroy(wo);
+        }
+        free(b);
+        audio_path(m3.id, path, sizeof path);
+        unlink(path);
+        br_store_open(&st, storepath, &mk);
+        audio_ok = 1;
+        audio_bytes = 0;
+        is_int(br_store_read_audio(st, m3.id, acb, NULL), 0, "segments kept in LevelDB decrypt");
+        ok(audio_ok && audio_bytes == 3200, "both, in order");
+        memset(&v, 0, sizeof v);
+        is_int(br_store_verify(st, m3.id, vcb, &v), 0, "and verify");
+    }
+    /* A recording discarded before it held anything worth keeping leaves
+     * no audio file behind. */
+    {
+        br_rec_meta_t m4 = m;
+        br_rec_writer_t *w4;
+        char path[400];
+        struct stat fsb;
+        br_rec_create(st, &m4, &w4);
+        br_rec_write_segment(w4, audio, sizeof audio);
+        audio_path(m4.id, path, sizeof path);
+        ok(stat(path, &fsb) == 0, "a recording's audio file appears with its first segment");
+        is_int(br_rec_discard(w4), 0, "discarded");
+        ok(stat(path, &fsb) < 0 && errno == ENOENT, "and its audio file is gone");
     }
     br_store_close(st);
 
@@ -211,16 +312,15 @@ int main(void)
 
     /* Verification needs no key; tampering names the recording and segment. */
     is_int(br_store_open(&st, storepath, NULL), 0, "store opens without a key");
-    snprintf(segkey, sizeof segkey, "rec/%s/seg/%08u", m.id, 1);
     br_store_close(st);
-    tamper(segkey, 100);
+    tamper_segment(m.id, 1, 100);
     br_store_open(&st, storepath, NULL);
     memset(&v, 0, sizeof v);
     is_int(br_store_verify(st, NULL, vcb, &v), 1, "one recording fails after a flipped byte");
     is_str(v.id, m.id, "failure names the recording");
     is_int(v.bad, 1, "failure names segment 1");
     br_store_close(st);
-    tamper(segkey, 100); /* put it back */
+    tamper_segment(m.id, 1, 100); /* put it back */
     snprintf(segkey, sizeof segkey, "rec/%s/meta", m.id);
     tamper(segkey, 20);
     br_store_open(&st, storepath, &mk);
@@ -233,17 +333,44 @@ int main(void)
 
     /* The tamper suite: each change to the stored bytes is found and named. */
     {
-        char k0[80], k1[80], k2[80];
-        snprintf(k0, sizeof k0, "rec/%s/seg/%08u", m.id, 0);
-        snprintf(k1, sizeof k1, "rec/%s/seg/%08u", m.id, 1);
-        snprintf(k2, sizeof k2, "rec/%s/seg/%08u", m.id, 2);
+        size_t len, r0, r1, r2;
+        uint8_t *b = load(m.id, &len), *swapped = malloc(len + 1);
 
-        raw("swap", k0, k1);
+        r0 = record_at(b, len, 0);
+        r1 = record_at(b, len, 1);
+        r2 = record_at(b, len, 2);
+        memcpy(swapped, b, r0);
+        memcpy(swapped + r0, b + r1, r2 - r1);
+        memcpy(swapped + r0 + (r2 - r1), b + r0, r1 - r0);
+        memcpy(swapped + r2, b + r2, len - r2);
+        save(m.id, swapped, len);
         br_store_open(&st, storepath, NULL);
         memset(&v, 0, sizeof v);
         ok(br_store_verify(st, m.id, vcb, &v) == 1 && v.bad == 0, "two segments swapped: caught at segment 0");
         br_store_close(st);
-        raw("swap", k0, k1);
+        save(m.id, b, len);
+
+        /* Bytes appended after the sealed segments: a file that ends
+         * inside a record, then one more whole record. */
+        memcpy(swapped, b, len);
+        swapped[len] = 7;
+        save(m.id, swapped, len + 1);
+        br_store_open(&st, storepath, NULL);
+        memset(&v, 0, sizeof v);
+        ok(br_store_verify(st, m.id, vcb, &v) == 1 && v.bad == 3, "a byte appended to a sealed file: caught after segment 2");
+        br_store_close(st);
+        free(swapped);
+        swapped = malloc(len + (r2 - r1));
+        memcpy(swapped, b, len);
+        memcpy(swapped + len, b + r1, r2 - r1);
+        save(m.id, swapped, len + (r2 - r1));
+        br_store_open(&st, storepath, NULL);
+        memset(&v, 0, sizeof v);
+        ok(br_store_verify(st, m.id, vcb, &v) == 1 && v.bad == 3, "a segment appended to a sealed file: caught at segment 3");
+        br_store_close(st);
+        save(m.id, b, len);
+        free(swapped);
+        free(b);
 
         snprintf(segkey, sizeof segkey, "key/%s", m.id);
         tamper(segkey, 30);
@@ -263,8 +390,17 @@ int main(void)
     memset(audio, 1, sizeof audio);
     br_rec_write_segment(w, audio, sizeof audio);
     br_rec_write_segment(w, audio, sizeof audio);
+    br_rec_write_segment(w, audio, sizeof audio);
     br_rec_writer_abandon(w); /* as a crash would leave it */
     br_store_close(st);
+    {
+        /* The crash cut the third segment's write short. */
+        size_t len;
+        uint8_t *b = load(m.id, &len);
+        ok(b && record_at(b, len, 3) == len, "three whole segments in the file");
+        save(m.id, b, record_at(b, len, 2) + 700);
+        free(b);
+    }
     br_store_open(&st, storepath, &mk);
     is_int(br_store_recover(st), 1, "one recording recovered");
     is_int(br_store_read_meta(st, m.id, &back), 0, "recovered metadata readable");
@@ -272,7 +408,13 @@ int main(void)
     is_int(back.frames, 1600, "duration from the segments on disk (0.2 s)");
     memset(&v, 0, sizeof v);
     is_int(br_store_verify(st, NULL, vcb, &v), 0, "everything verifies after recovery");
-    is_int(v.calls, 3, "three recordings checked (with the batch test's)");
+    is_int(v.calls, 4, "four recordings checked (with the failed append's and the LevelDB one's)");
+    {
+        size_t len;
+        uint8_t *b = load(m.id, &len);
+        ok(b && record_at(b, len, 2) == len, "recovery cut the torn segment off the file");
+        free(b);
+    }
     is_int(br_store_recover(st), 0, "nothing left to recover");
 
     /* Erasure, keep and the retention sweep. */
@@ -333,7 +475,6 @@ int main(void)
     {
         br_rec_meta_t d1, d2;
         br_rec_writer_t *w3;
-        char key[80];
         br_store_close(st);
         br_store_open(&st, storepath, &mk);
         for (int k = 0; k < 2; k++) {
@@ -347,10 +488,18 @@ int main(void)
             br_rec_seal(w3, d, BR_REC_SEALED);
         }
         br_store_close(st);
-        snprintf(key, sizeof key, "rec/%s/seg/%08u", d1.id, 1);
-        raw("delete", key, NULL);
-        snprintf(key, sizeof key, "rec/%s/seg/%08u", d2.id, 2);
-        raw("delete", key, NULL);
+        {
+            size_t len, r1, r2;
+            uint8_t *b = load(d1.id, &len);
+            r1 = record_at(b, len, 1);
+            r2 = record_at(b, len, 2);
+            memmove(b + r1, b + r2, len - r2);
+            save(d1.id, b, len - (r2 - r1));
+            free(b);
+            b = load(d2.id, &len);
+            save(d2.id, b, record_at(b, len, 2));
+            free(b);
+        }
         br_store_open(&st, storepath, NULL);
         memset(&v, 0, sizeof v);
         ok(br_store_verify(st, d1.id, vcb, &v) == 1 && v.bad == 1, "a deleted segment: caught at segment 1");
