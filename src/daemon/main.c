@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <uv.h>
 
 #include "access/users.h"
@@ -346,6 +347,20 @@ static int load_config(br_config_t *cfg, const char *file)
     return 0;
 }
 
+/* Each recorded call holds two RTP and two RTCP sockets and its audio file:
+ * the usual soft limit of 1024 open files would cap the daemon at about 200
+ * calls, so take whatever the hard limit allows. */
+static void raise_open_files(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == rl.rlim_max)
+        return;
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+        br_warn("cannot raise the open-file limit: %s", br_strerror(-errno));
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -390,6 +405,7 @@ int main(int argc, char **argv)
     br_log_set_level(d.cfg.log_level);
     signal(SIGPIPE, SIG_IGN);
     br_info("bibrecd %s starting with %s", PACKAGE_VERSION, d.cfg.source);
+    raise_open_files();
 
     rc = prepare_paths(&d.cfg);
     if (rc == 0)
