@@ -7,7 +7,7 @@ set -eu
 BUILD_PKGS="build-essential autoconf automake libtool pkg-config
   libsofia-sip-ua-dev libuv1-dev libgnutls28-dev libxml2-dev libleveldb-dev
   libcurl4-gnutls-dev libspandsp-dev libbcg729-dev
-  libmicrohttpd-dev libargon2-dev libjansson-dev"
+  libmicrohttpd-dev libargon2-dev libjansson-dev libzstd-dev"
 TEST_PKGS="chromium chromium-driver python3 sip-tester sox clang libclang-rt-14-dev curl procps gnutls-bin libxml2-utils"
 
 pkgs=$BUILD_PKGS

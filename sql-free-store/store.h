@@ -68,6 +68,11 @@ typedef struct br_checkpoint {
  * copy of the key. Safe to use from several threads once open. */
 int br_store_open(br_store_t **out, const char *path, const br_master_key_t *mk);
 void br_store_close(br_store_t *st);
+/* Whether new segments are compressed (zstd) before encryption when that
+ * makes them smaller; on by default. Off hides how much of each segment
+ * was silence (its stored size) at the cost of about a third more disk
+ * for conversational audio. */
+void br_store_set_compress(br_store_t *st, int on);
 
 /* Starts a recording: makes an id (written into meta->id), a data key, and
  * writes the wrapped key and the initial metadata, synced. */

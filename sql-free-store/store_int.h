@@ -38,6 +38,12 @@ struct br_store {
     size_t reserve_bytes; /* space held back for sealing when the disk fills */
     pthread_mutex_t ledger_lock;
     uint64_t ledger_size;
+    /* A segment's plaintext is built here (compressed or not) before it is
+     * encrypted; the compressor is kept for the next one. */
+    pthread_mutex_t plain_lock;
+    br_buf_t plain;
+    void *zctx; /* ZSTD_CCtx */
+    int compress;
     /* Audio files held open by writers, and how many may be (audio.c). */
     atomic_long audio_fds;
     long audio_fd_cap;

@@ -267,8 +267,10 @@ XML
     sent=$(kv "$d/load.out" sent)
     lag99=$(kv "$d/load.out" lag_p99_ms)
     valid=$(kv "$d/load.out" valid)
-    # Bytes stored: before any CLI command (each writes an audit entry).
-    bytes=$(du -sb "$d/store/db" | awk '{ print $1 }')
+    # Bytes stored: before any CLI command (each writes an audit entry). The
+    # LevelDB folder and the audio files, not the space held back for a full disk.
+    mkdir -p "$d/store/audio"
+    bytes=$(du -scb "$d/store/db" "$d/store/audio" | awk 'END { print $1 }')
     timeout 120 "$BIBREC" -c "$d/bibrec.xml" list >"$d/list.txt" 2>"$d/list.err"
     secs=$(awk -F'\t' 'NR > 1 { s += $3 } END { printf "%.2f", s }' "$d/list.txt")
     calls_min=$(fcalc '%.4f' "$secs / 60")
@@ -374,7 +376,7 @@ XML
         echo "| whole machine busy in the window | $B_busy % | $R_busy % |"
         echo "| RSS idle / steady / per call set up | $idle_rss / $B_rss KiB / **$rss_call KiB** | $R_rss KiB |"
         echo "| of which anonymous (RssAnon) idle / steady / per call | $idle_anon / $B_rss_anon KiB / $anon_call KiB | |"
-        echo "| bytes stored per call-minute (LevelDB folder) | **$bpcm** ($bytes bytes for $calls_min call-minutes) | |"
+        echo "| bytes stored per call-minute (LevelDB folder and audio files) | **$bpcm** ($bytes bytes for $calls_min call-minutes) | |"
         echo "| sampled recordings with the right tones | $tones_ok of $tones_n | |"
         echo "| generator lag p99 | $lag99 ms | $rx_lag99 ms |"
         echo "| verdict | **$verdict**$why | |"

@@ -43,6 +43,7 @@ static const struct setting settings[] = {
     S("store", "master-key", T_PATH, master_key, 0, 0),
     S("store", "segment-ms", T_UINT, segment_ms, 200, 10000),
     S("store", "write-queue-mb", T_UINT, write_queue_mb, 1, 4096),
+    S("store", "compress", T_BOOL, store_compress, 0, 0),
     S("store", "signing-key", T_PATH, signing_key, 0, 0),
     S("store", "checkpoint-s", T_UINT, checkpoint_s, 1, 86400),
     S("store", "sweep-s", T_UINT, sweep_s, 1, 86400),
@@ -178,6 +179,7 @@ void br_config_defaults(br_config_t *cfg)
     cfg->sweep_s = 60;
     cfg->segment_ms = 1000;
     cfg->write_queue_mb = 256;
+    cfg->store_compress = 1;
     br_strlcpy(cfg->sip_address, "127.0.0.1", sizeof cfg->sip_address);
     cfg->sip_port = 5060;
     cfg->sip_udp = 1;

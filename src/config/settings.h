@@ -105,6 +105,7 @@ typedef struct br_config {
     unsigned sweep_s;           /* how often recordings past their time are erased */
     unsigned segment_ms;
     unsigned write_queue_mb;    /* audio the store writer may hold before the loop waits */
+    int store_compress;         /* zstd before encryption, when smaller */
     char sip_address[BR_ADDR_MAX];
     uint16_t sip_port;
     int sip_udp, sip_tcp;

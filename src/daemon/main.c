@@ -253,6 +253,8 @@ static int open_store(struct daemon *d)
                 d->cfg.master_key);
     rc = br_store_open(&d->store, d->cfg.store_path, &mk);
     br_master_key_wipe(&mk);
+    if (rc == 0)
+        br_store_set_compress(d->store, d->cfg.store_compress);
     if (rc == 0) {
         br_master_key_t retired[4];
         int n = br_master_key_load_retired(d->cfg.master_key, retired, 4);

@@ -22,8 +22,8 @@ case $secs in
     ;;
 esac
 
-harnesses="fuzz_cucm_from fuzz_rtp fuzz_sdp fuzz_config fuzz_ctl_proto fuzz_meta fuzz_http_range fuzz_api fuzz_prompt fuzz_consent"
-count=10
+harnesses="fuzz_cucm_from fuzz_rtp fuzz_sdp fuzz_config fuzz_ctl_proto fuzz_meta fuzz_http_range fuzz_api fuzz_prompt fuzz_consent fuzz_audio"
+count=11
 
 case $0 in
 */*) here=${0%/*} ;;
