@@ -64,11 +64,13 @@ if [ -z "$builddir" ]; then
 fi
 builddir=$(cd "$builddir" && pwd) || exit 1
 
-SIP_PORT=61990
-NG_PORT=61991
-RTP_MIN=30000
-RTP_TOP=51999
-GEN_BASE=52000
+# The port plan; BENCH_SIP_PORT, BENCH_RTP_MIN, BENCH_RTP_TOP and BENCH_GEN_BASE
+# move it, so that a second benchmark can run on the same machine.
+SIP_PORT=${BENCH_SIP_PORT:-61990}
+NG_PORT=$((SIP_PORT + 1))
+RTP_MIN=${BENCH_RTP_MIN:-30000}
+RTP_TOP=${BENCH_RTP_TOP:-51999}
+GEN_BASE=${BENCH_GEN_BASE:-52000}
 
 log() { echo "media-bench: $*" >&2; }
 die() { log "$*"; exit 1; }
