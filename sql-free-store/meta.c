@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* 2: profile, basis, retention, call grouping, timeline events. */
@@ -181,10 +182,72 @@ void br_meta_flags_str(uint32_t flags, char *out, size_t outsz)
         snprintf(out, outsz, "-");
 }
 
-int br_meta_add_event(br_rec_meta_t *m, const br_rec_event_t *ev)
+/* A call's first events (a consent link, a digit or two) fit the first
+ * allocation; the array doubles from there up to BR_META_MAX_EVENTS. */
+#define EVENTS_FIRST 4
+
+int br_meta_events_add(br_rec_events_t *t, const br_rec_event_t *ev)
 {
-    if (m->nevents >= BR_META_MAX_EVENTS)
+    if (t->n >= BR_META_MAX_EVENTS)
         return -ENOSPC;
-    m->events[m->nevents++] = *ev;
+    if (t->n == t->cap) {
+        uint32_t cap = t->cap ? t->cap * 2 : EVENTS_FIRST;
+        br_rec_event_t *v;
+
+        if (cap > BR_META_MAX_EVENTS)
+            cap = BR_META_MAX_EVENTS;
+        v = realloc(t->v, cap * sizeof *v);
+        if (!v)
+            return -ENOMEM;
+        t->v = v;
+        t->cap = cap;
+    }
+    t->v[t->n++] = *ev;
     return 0;
 }
+
+void br_meta_events_free(br_rec_events_t *t)
+{
+    free(t->v);
+    t->v = NULL;
+    t->n = t->cap = 0;
+}
+
+/* The two structs declare their strings alike; a change to one must not
+ * compile until the other follows. */
+#define COPY_ARRAY(f)                                                              \
+    do {                                                                           \
+        _Static_assert(sizeof m->f == sizeof info->f, "br_rec_info_t." #f " size"); \
+        memcpy(m->f, info->f, sizeof m->f);                                        \
+    } while (0)
+
+void br_meta_assemble(br_rec_meta_t *m, const br_rec_info_t *info, const br_rec_events_t *t)
+{
+    memset(m, 0, sizeof *m);
+    COPY_ARRAY(id);
+    m->state = info->state;
+    m->start_us = info->start_us;
+    m->end_us = info->end_us;
+    m->sample_rate = info->sample_rate;
+    m->frames = info->frames;
+    m->segments = info->segments;
+    COPY_ARRAY(session_id);
+    m->flags = info->flags;
+    COPY_ARRAY(profile);
+    m->basis = info->basis;
+    m->mode = info->mode;
+    m->retain_until_us = info->retain_until_us;
+    m->keep_deadline_us = info->keep_deadline_us;
+    COPY_ARRAY(call_id);
+    m->call_seq = info->call_seq;
+    COPY_ARRAY(peer_call_id);
+    m->near = info->near;
+    m->far = info->far;
+    COPY_ARRAY(consent_id);
+    m->consent = info->consent;
+    m->nevents = t->n < BR_META_MAX_EVENTS ? t->n : BR_META_MAX_EVENTS;
+    if (m->nevents)
+        memcpy(m->events, t->v, m->nevents * sizeof *t->v);
+}
+
+#undef COPY_ARRAY

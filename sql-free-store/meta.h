@@ -63,6 +63,11 @@ typedef struct br_rec_event {
     uint32_t duration_ms; /* DTMF: how long */
 } br_rec_event_t;
 
+/*
+ * A recording's metadata as it is stored: self-contained, with fixed room for
+ * the timeline, so that it can be decoded into a local and copied by value
+ * (the store and the writer thread do both) without anything to free.
+ */
 typedef struct br_rec_meta {
     char id[BR_ID_LEN + 1];
     uint8_t state;           /* enum br_rec_state */
@@ -93,6 +98,43 @@ typedef struct br_rec_meta {
     uint8_t consent; /* enum br_consent (config/settings.h) */
 } br_rec_meta_t;
 
+/*
+ * A recording in progress keeps its metadata as these two instead: the
+ * fields of br_rec_meta_t other than the timeline (same names and meaning),
+ * and the timeline's events in an array that grows as they happen. Most
+ * calls have no event or a few; the fixed room of br_rec_meta_t would cost
+ * every call 11 KB for as long as it lasts. br_meta_assemble() makes the
+ * br_rec_meta_t to hand to the store.
+ */
+typedef struct br_rec_info {
+    char id[BR_ID_LEN + 1];
+    uint8_t state;
+    int64_t start_us;
+    int64_t end_us;
+    uint32_t sample_rate;
+    uint64_t frames;
+    uint32_t segments;
+    char session_id[40];
+    uint32_t flags;
+    char profile[64];
+    uint8_t basis;
+    uint8_t mode;
+    int64_t retain_until_us;
+    int64_t keep_deadline_us;
+    char call_id[BR_ID_LEN + 1];
+    uint32_t call_seq;
+    char peer_call_id[BR_ID_LEN + 1];
+    br_rec_party_t near, far;
+    char consent_id[BR_ID_LEN + 1];
+    uint8_t consent;
+} br_rec_info_t;
+
+/* Zero-initialised means empty; v is NULL until the first event. */
+typedef struct br_rec_events {
+    br_rec_event_t *v; /* n used of cap allocated */
+    uint32_t n, cap;
+} br_rec_events_t;
+
 int br_meta_encode(const br_rec_meta_t *m, br_buf_t *out);
 /* Returns 0 or -EPROTO on anything malformed (wrong version, short, strings
  * too long). */
@@ -101,8 +143,15 @@ int br_meta_decode(const uint8_t *data, size_t len, br_rec_meta_t *m);
 const char *br_rec_state_name(uint8_t state);
 /* Writes the flags as a comma-separated list ("-" for none). */
 void br_meta_flags_str(uint32_t flags, char *out, size_t outsz);
-/* Appends an event; the oldest are kept when the list is full. */
-int br_meta_add_event(br_rec_meta_t *m, const br_rec_event_t *ev);
+/* Appends an event, growing the array as needed: 0, -ENOSPC once
+ * BR_META_MAX_EVENTS are held (the oldest are kept, ev is dropped), or
+ * -ENOMEM (ev is dropped, the events held stay). */
+int br_meta_events_add(br_rec_events_t *t, const br_rec_event_t *ev);
+/* Frees the array and leaves t empty; t may be empty already. */
+void br_meta_events_free(br_rec_events_t *t);
+/* Makes the stored form of a recording in progress: info and a copy of its
+ * events. m owns nothing afterwards; info and t stay the caller's. */
+void br_meta_assemble(br_rec_meta_t *m, const br_rec_info_t *info, const br_rec_events_t *t);
 /* Duration in milliseconds from the stored frame count. */
 uint64_t br_meta_duration_ms(const br_rec_meta_t *m);
 

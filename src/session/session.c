@@ -71,7 +71,8 @@ struct br_call {
     int64_t created_us;   /* monotonic */
     br_mix_t mix;
     br_wrec_t *writer;    /* NULL before the recording starts and once it is sealed */
-    br_rec_meta_t meta;
+    br_rec_info_t meta;   /* all but the timeline events, which are in events */
+    br_rec_events_t events;
     int64_t t0_mono_us;
     char cluster[BR_META_STR];
     const br_profile_t *profile; /* NULL when no profile is configured */
@@ -206,6 +207,7 @@ static void call_free_if_done(br_call_t *c)
     br_stream_free(&c->legs[0].stream);
     br_stream_free(&c->legs[1].stream);
     br_mix_free(&c->mix);
+    br_meta_events_free(&c->events);
     free(c);
     s->closing_calls--;
     maybe_stopped(s);
@@ -371,6 +373,7 @@ static int failed_attempt(const br_call_t *c)
 static void finish_call(br_call_t *c, uint32_t extra_flags)
 {
     br_sessions_t *s = c->s;
+    br_rec_meta_t sealed; /* what br_writer_seal copies for the writer thread */
     int64_t end = c->recording ? timeline_pos(c, mono_us()) : 0;
     const char *why = c->stop_requested                    ? "consent withdrawn"
                       : c->erase_by[0]                     ? "recording stopped by the user"
@@ -426,13 +429,14 @@ static void finish_call(br_call_t *c, uint32_t extra_flags)
         c->meta.keep_deadline_us = c->meta.end_us + (int64_t)c->profile->keep_confirm_minutes * 60 * 1000000;
     /* Sealed (and erased, if asked) by the writer thread; the outcome is
      * logged and counted when it comes back (write_done). */
+    br_meta_assemble(&sealed, &c->meta, &c->events);
     if (c->erase_by[0])
-        rc = br_writer_seal(s->writer, c->writer, &c->meta, BR_REC_SEALED, c->erase_by,
+        rc = br_writer_seal(s->writer, c->writer, &sealed, BR_REC_SEALED, c->erase_by,
                             c->stop_requested ? "rtp" : "phone",
                             c->stop_requested ? "consent withdrawn by the other party (DTMF)"
                                               : "stopped and deleted by the user on the phone");
     else
-        rc = br_writer_seal(s->writer, c->writer, &c->meta, BR_REC_SEALED, NULL, NULL, NULL);
+        rc = br_writer_seal(s->writer, c->writer, &sealed, BR_REC_SEALED, NULL, NULL, NULL);
     c->writer = NULL;
     if (rc < 0) {
         s->stats->storage_errors++;
@@ -540,7 +544,7 @@ static void dtmf_cb(br_stream_t *st, char digit, int64_t at, uint32_t ms, void *
     ev.at_ms = at > 0 ? (uint32_t)(at * 1000 / RATE) : 0;
     ev.digit = digit;
     ev.duration_ms = ms;
-    if (br_meta_add_event(&c->meta, &ev) == 0)
+    if (br_meta_events_add(&c->events, &ev) == 0)
         br_info("recording %s: DTMF '%c' on the %s leg at %.2f s (%u ms)", c->meta.id, digit,
                 leg->channel == BR_CH_NEAR ? "near" : "far", ev.at_ms / 1000.0, ms);
     /* The other party withdraws consent ("press 9 at any time to stop the
@@ -569,11 +573,14 @@ static void answer_leg(br_sessions_t *s, br_call_t *c, br_leg_t *leg)
 static int start_recording(br_call_t *c)
 {
     br_sessions_t *s = c->s;
+    br_rec_meta_t first; /* what br_writer_begin copies for the writer thread */
     struct recent *r;
     int rc;
 
     c->meta.start_us = br_now_us();
-    rc = br_writer_begin(s->writer, &c->meta, &c->writer);
+    br_meta_assemble(&first, &c->meta, &c->events);
+    rc = br_writer_begin(s->writer, &first, &c->writer);
+    memcpy(c->meta.id, first.id, sizeof c->meta.id); /* made by br_writer_begin */
     if (rc < 0) {
         s->stats->refused_store++;
         s->storage_failed = 1;
@@ -819,7 +826,7 @@ static void fill_party(br_rec_party_t *p, const char *refci, const char *device,
         br_strlcpy(p->guid, guid, sizeof p->guid);
 }
 
-static void fill_meta(br_rec_meta_t *m, const br_cucm_from_t *f)
+static void fill_meta(br_rec_info_t *m, const br_cucm_from_t *f)
 {
     fill_party(&m->near, f->refci, f->near_device, f->near_addr, f->near_cluster, f->near_guid);
     fill_party(&m->far, f->far_refci, f->far_device, f->far_addr, f->far_cluster, f->far_guid);
@@ -978,7 +985,7 @@ static void link_consent(br_call_t *c, const br_consent_rec_t *rec)
     ev.channel = BR_CH_FAR;
     br_strlcpy(ev.addr, rec->id, sizeof ev.addr);
     ev.digit = rec->digit;
-    br_meta_add_event(&c->meta, &ev);
+    br_meta_events_add(&c->events, &ev);
     br_info("refci %s: linked to consent decision %s (%s)", c->meta.near.refci, rec->id,
             br_consent_name(rec->decision));
 }
@@ -1104,7 +1111,7 @@ void br_session_leg_answer(br_leg_t *leg, const br_sdp_media_t *remote)
         br_rec_event_t ev = { .kind = BR_EVENT_MEDIA_CHANGED, .channel = (uint8_t)leg->channel };
         ev.at_ms = (uint32_t)(timeline_pos(c, mono_us()) * 1000 / RATE);
         snprintf(ev.addr, sizeof ev.addr, "%.48s:%u", remote->addr, remote->port);
-        br_meta_add_event(&c->meta, &ev);
+        br_meta_events_add(&c->events, &ev);
         /* The media now comes from elsewhere: latch anew on the next packet
          * that does not come from the old source (it may trail for a while). */
         br_stream_relatch(&leg->stream);
@@ -1134,11 +1141,11 @@ void br_session_leg_update(br_leg_t *leg, const br_cucm_from_t *f)
     /* The far end now is the last change's, or the original one (which the
      * metadata keeps as it was). Both legs send the same UPDATE: the second
      * finds nothing new. */
-    for (uint32_t i = c->meta.nevents; i-- > 0;)
-        if (c->meta.events[i].kind == BR_EVENT_FAR_CHANGED) {
-            cur_addr = c->meta.events[i].addr;
-            cur_dev = c->meta.events[i].device;
-            cur_refci = c->meta.events[i].refci;
+    for (uint32_t i = c->events.n; i-- > 0;)
+        if (c->events.v[i].kind == BR_EVENT_FAR_CHANGED) {
+            cur_addr = c->events.v[i].addr;
+            cur_dev = c->events.v[i].device;
+            cur_refci = c->events.v[i].refci;
             break;
         }
     if (strncmp(f->far_addr, cur_addr, sizeof ev.addr - 1) == 0 &&
@@ -1148,7 +1155,7 @@ void br_session_leg_update(br_leg_t *leg, const br_cucm_from_t *f)
     br_strlcpy(ev.refci, f->far_refci, sizeof ev.refci);
     br_strlcpy(ev.device, f->far_device, sizeof ev.device);
     br_strlcpy(ev.addr, f->far_addr, sizeof ev.addr);
-    if (br_meta_add_event(&c->meta, &ev) == 0) {
+    if (br_meta_events_add(&c->events, &ev) == 0) {
         c->s->stats->far_end_changes++;
         br_info("recording %s: far end changed at %.1f s (UPDATE from leg %s)", c->meta.id,
                 ev.at_ms / 1000.0, leg->call_id);
@@ -1224,7 +1231,7 @@ int br_session_tag(br_sessions_t *s, const char *rec_id, const char *tag)
         return -ENOENT;
     ev.at_ms = (uint32_t)(timeline_pos(c, mono_us()) * 1000 / RATE);
     br_strlcpy(ev.addr, tag, sizeof ev.addr);
-    return br_meta_add_event(&c->meta, &ev);
+    return br_meta_events_add(&c->events, &ev);
 }
 
 int br_session_mark_private(br_sessions_t *s, const char *rec_id)
