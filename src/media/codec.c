@@ -115,6 +115,11 @@ void br_rx_codec_free(br_rx_codec_t *c)
     free(c);
 }
 
+int br_rx_codec_is_passthrough(const br_rx_codec_t *c)
+{
+    return c->pt != BR_PT_G729;
+}
+
 int br_rx_codec_decode(br_rx_codec_t *c, const uint8_t *payload, size_t len, uint8_t *out,
                        size_t outsz)
 {

@@ -40,6 +40,9 @@ void br_rx_codec_free(br_rx_codec_t *c);
  * of ticks, or -EPROTO for a payload of the wrong shape. Allocates nothing. */
 int br_rx_codec_decode(br_rx_codec_t *c, const uint8_t *payload, size_t len, uint8_t *out,
                        size_t outsz);
+/* 1 when the payload is already timeline bytes (G.711, G.722): the caller
+ * may put it on the timeline as it is, without br_rx_codec_decode's copy. */
+int br_rx_codec_is_passthrough(const br_rx_codec_t *c);
 
 /* Export side: interleaved (near, far) timeline bytes to 16-bit stereo PCM
  * at the higher of the two channels' rates; the lower is interpolated. */

@@ -40,6 +40,7 @@ typedef struct br_stream_rx {
     uint8_t buf[BR_STREAM_BATCH][BR_STREAM_PKT_MAX];
     uint64_t wakeups;  /* readable events handled */
     uint64_t datagrams;
+    int used;          /* entries the last read filled (their lengths to reset) */
 } br_stream_rx_t;
 
 void br_stream_rx_init(br_stream_rx_t *rx);
