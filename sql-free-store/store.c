@@ -165,6 +165,11 @@ int br_store_open(br_store_t **out, const char *path, const br_master_key_t *mk)
      * (its metadata at the seal) and the CLI's scans, which read each block
      * once: 1 MiB instead of LevelDB's default 8 MiB of resident memory. */
     st->cache = leveldb_cache_create_lru(1u << 20);
+    /* The audio is in files of its own: what LevelDB gets (keys, metadata,
+     * seals, indexes, the ledger) is a few KB per recording, so a 1 MiB
+     * memtable (LevelDB's default is 4 MiB of resident memory) still
+     * holds hundreds of recordings between flushes. */
+    leveldb_options_set_write_buffer_size(st->options, 1u << 20);
     leveldb_options_set_cache(st->options, st->cache);
     st->ropts = leveldb_readoptions_create();
     leveldb_readoptions_set_verify_checksums(st->ropts, 1);

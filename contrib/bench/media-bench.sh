@@ -64,6 +64,9 @@ if [ -z "$builddir" ]; then
 fi
 builddir=$(cd "$builddir" && pwd) || exit 1
 
+# BENCH_STORE_ATTRS adds attributes to the daemon's <store> element, e.g.
+# 'segment-ms="500"' or 'compress="no"'.
+store_extra=${BENCH_STORE_ATTRS:+ $BENCH_STORE_ATTRS}
 # The port plan; BENCH_SIP_PORT, BENCH_RTP_MIN, BENCH_RTP_TOP and BENCH_GEN_BASE
 # move it, so that a second benchmark can run on the same machine.
 SIP_PORT=${BENCH_SIP_PORT:-61990}
@@ -212,7 +215,7 @@ run_n() {
     cat >"$d/bibrec.xml" <<XML
 <bibrec>
   <log level="warn"/>
-  <store path="$d/store" master-key="$d/master.key" signing-key="$d/signing.key"/>
+  <store path="$d/store" master-key="$d/master.key" signing-key="$d/signing.key"$store_extra/>
   <sip address="127.0.0.1" port="$SIP_PORT" udp="yes" tcp="no"/>
   <rtp address="127.0.0.1" port-min="$RTP_MIN" port-max="$rtp_max"/>
   <control socket="$d/bibrecd.sock"/>
