@@ -1102,6 +1102,39 @@ struct verify_ctx {
     int found;
 };
 
+/* An erasure that removed the audio file keeps its chain's end in the
+ * marker (u64 time ‖ str reason ‖ u32 segments ‖ link): 1 with wk filled in
+ * when that is so and the file is gone, else 0 (walk the segments). Read
+ * from the latest state, not a snapshot: the file goes after the marker. */
+static int erased_chain(br_store_t *st, const char *id, struct walk *wk)
+{
+    char key[KEY_MAX], path[4096];
+    const uint8_t *link;
+    br_reader_t r;
+    size_t vlen;
+    char *v;
+    int rc, found = 0;
+
+    v = br_store_get(st, key, rec_key(key, id, "erased"), &vlen, &rc);
+    if (!v)
+        return 0;
+    br_reader_init(&r, v, vlen);
+    br_get_u64le(&r);
+    br_get_bytes(&r, br_get_u32le(&r));
+    if (!r.failed && r.left == 4 + BR_HASH_LEN && br_audio_path(st, id, path, sizeof path) == 0 &&
+        access(path, F_OK) < 0 && errno == ENOENT) {
+        memset(wk, 0, sizeof *wk);
+        wk->bad = -1;
+        wk->count = br_get_u32le(&r);
+        link = br_get_bytes(&r, BR_HASH_LEN);
+        memcpy(wk->link, link, BR_HASH_LEN);
+        wk->in_file = 1;
+        found = 1;
+    }
+    leveldb_free(v);
+    return found;
+}
+
 static int verify_one(br_store_t *st, const char *id, void *ctx)
 {
     struct verify_ctx *c = ctx;
@@ -1111,12 +1144,13 @@ static int verify_one(br_store_t *st, const char *id, void *ctx)
     char key[KEY_MAX];
     size_t klen, mlen, slen;
     char *meta = NULL, *seal = NULL;
-    int rc, mrc, src;
+    int rc, mrc, src, audio_erased;
 
     if (c->only && strcmp(c->only, id) != 0)
         return 0;
     c->found++;
-    rc = walk_segments(st, c->ro, id, &wk, NULL, NULL);
+    audio_erased = erased_chain(st, id, &wk);
+    rc = audio_erased ? 0 : walk_segments(st, c->ro, id, &wk, NULL, NULL);
     r.segments = wk.count;
     if (rc < 0) {
         r.ok = 0;
@@ -1204,7 +1238,10 @@ static int verify_one(br_store_t *st, const char *id, void *ctx)
         chain_next(wk.link, meta, mlen, final);
         if (memcmp(final, h, BR_HASH_LEN) != 0) {
             r.ok = 0;
-            snprintf(r.reason, sizeof r.reason, "metadata altered (final chain hash mismatch)");
+            snprintf(r.reason, sizeof r.reason, "%s",
+                     audio_erased ? "erased: the chain kept at erasure or the metadata altered "
+                                    "(final chain hash mismatch)"
+                                  : "metadata altered (final chain hash mismatch)");
         }
     }
 report:
@@ -1558,7 +1595,8 @@ int br_store_erase(br_store_t *st, const char *id, const char *actor, const char
     char key[KEY_MAX], *v;
     size_t vlen;
     br_buf_t marker;
-    int rc;
+    struct walk wk;
+    int rc, remove_audio = 0;
 
     if (!valid_id(id))
         return -ENOENT;
@@ -1584,6 +1622,16 @@ int br_store_erase(br_store_t *st, const char *id, const char *actor, const char
     br_buf_init(&marker);
     br_buf_put_u64le(&marker, (uint64_t)br_now_us());
     br_buf_put_str(&marker, reason);
+    /* Crypto-shredding makes the audio unreadable; removing its file also
+     * gives the disk back (retention erases every recording sooner or
+     * later). The chain's end stays in the marker so the seal still checks
+     * against the metadata. A file whose chain does not hold is evidence:
+     * it stays, and verification goes on reporting it. */
+    if (walk_segments(st, st->ropts, id, &wk, NULL, NULL) == 0 && wk.in_file && !wk.torn) {
+        br_buf_put_u32le(&marker, wk.count);
+        br_buf_append(&marker, wk.link, BR_HASH_LEN);
+        remove_audio = 1;
+    }
     leveldb_writebatch_put(batch, key, rec_key(key, id, "erased"), (const char *)marker.data,
                            marker.len);
     v = br_store_get(st, key, rec_key(key, id, "exp"), &vlen, &rc);
@@ -1598,6 +1646,11 @@ int br_store_erase(br_store_t *st, const char *id, const char *actor, const char
     br_ledger_entry_set(&e, BR_LEDGER_ERASED, actor, "erase", id, source, BR_OUTCOME_OK, reason);
     rc = br_ledger_write(st, batch, &e, NULL, NULL);
     leveldb_writebatch_destroy(batch);
+    if (rc == 0 && remove_audio) {
+        int frc = br_audio_remove(st, id);
+        if (frc < 0)
+            br_warn("recording %s: erased, but its audio file stays: %s", id, br_strerror(frc));
+    }
     br_buf_free(&marker);
     return rc;
 }

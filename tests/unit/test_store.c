@@ -145,6 +145,8 @@ static void tamper(const char *key, size_t offset)
     snprintf(path, sizeof path, "%s/store/db", dir);
     db = leveldb_open(o, path, &err);
     v = leveldb_get(db, ro, key, strlen(key), &vlen, &err);
+    if (v && offset == (size_t)-1 && vlen)
+        offset = vlen - 1; /* the last byte */
     if (v && offset < vlen) {
         v[offset] ^= 1;
         leveldb_put(db, wo, key, strlen(key), v, vlen, &err);
@@ -488,8 +490,30 @@ int main(void)
         is_int(back2.state, BR_REC_SEALED, "and is sealed as before");
         is_int(br_store_erase(st, e1.id, "t", "t", "again"), -EALREADY, "erasing twice is refused");
         is_int(br_store_erase(st, "00000000000000000000", "t", "t", "x"), -ENOENT, "unknown id");
+        {
+            char path[400];
+            struct stat fsb;
+            audio_path(e1.id, path, sizeof path);
+            ok(stat(path, &fsb) < 0 && errno == ENOENT, "an erased recording's audio file is gone");
+            audio_path(e2.id, path, sizeof path);
+            ok(stat(path, &fsb) == 0, "a kept one's is not");
+        }
         memset(&v, 0, sizeof v);
         is_int(br_store_verify(st, NULL, vcb, &v), 0, "every chain still verifies after erasure");
+        {
+            /* The chain's end kept in the marker is checked against the seal. */
+            char key[80];
+            snprintf(key, sizeof key, "rec/%s/erased", e1.id);
+            br_store_close(st);
+            tamper(key, (size_t)-1);
+            br_store_open(&st, storepath, &mk);
+            memset(&v, 0, sizeof v);
+            ok(br_store_verify(st, e1.id, vcb, &v) == 1 && strcmp(v.id, e1.id) == 0,
+               "a changed link in an erasure marker: caught");
+            br_store_close(st);
+            tamper(key, (size_t)-1);
+            br_store_open(&st, storepath, &mk);
+        }
         is_int(br_store_sweep(st, br_now_us(), 64, "retention", &erased), 0, "a second sweep");
         is_int(erased, 0, "finds nothing left");
     }
