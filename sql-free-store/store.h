@@ -148,10 +148,12 @@ int br_store_recover(br_store_t *st);
 
 enum br_expiry_reason { BR_EXPIRY_RETENTION = 1, BR_EXPIRY_NOT_KEPT = 2 };
 
-/* Erases a sealed recording by deleting its data key: audio and metadata
- * stay as ciphertext (so every chain and the ledger still verify) but can
- * never be decrypted again. A tombstone marker says when and why, and an
- * "erased" ledger entry (same batch) names actor and reason. -EALREADY if
+/* Erases a sealed recording by deleting its data key: the metadata stays
+ * as ciphertext that can never be decrypted again, and the audio file is
+ * removed once the erasure is durable (its chain's end is kept in the
+ * tombstone, so the seal and the ledger still verify). The tombstone says
+ * when and why, and an "erased" ledger entry (same batch) names actor and
+ * reason. -EALREADY if
  * it was erased before, -ENOENT if there is no sealed recording. */
 int br_store_erase(br_store_t *st, const char *id, const char *actor, const char *source,
                    const char *reason);
