@@ -67,6 +67,8 @@ builddir=$(cd "$builddir" && pwd) || exit 1
 # BENCH_STORE_ATTRS adds attributes to the daemon's <store> element, e.g.
 # 'segment-ms="500"' or 'compress="no"'.
 store_extra=${BENCH_STORE_ATTRS:+ $BENCH_STORE_ATTRS}
+# BENCH_RTP_ATTRS does the same for <rtp>, e.g. 'read-ms="40"'.
+rtp_extra=${BENCH_RTP_ATTRS:+ $BENCH_RTP_ATTRS}
 # The port plan; BENCH_SIP_PORT, BENCH_RTP_MIN, BENCH_RTP_TOP and BENCH_GEN_BASE
 # move it, so that a second benchmark can run on the same machine.
 SIP_PORT=${BENCH_SIP_PORT:-61990}
@@ -217,7 +219,7 @@ run_n() {
   <log level="warn"/>
   <store path="$d/store" master-key="$d/master.key" signing-key="$d/signing.key"$store_extra/>
   <sip address="127.0.0.1" port="$SIP_PORT" udp="yes" tcp="no"/>
-  <rtp address="127.0.0.1" port-min="$RTP_MIN" port-max="$rtp_max"/>
+  <rtp address="127.0.0.1" port-min="$RTP_MIN" port-max="$rtp_max"$rtp_extra/>
   <control socket="$d/bibrecd.sock"/>
   <session max-calls="$((n + 100))"/>
   <http port="0"/>

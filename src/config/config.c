@@ -61,6 +61,7 @@ static const struct setting settings[] = {
     S("rtp", "port-min", T_PORT, rtp_port_min, 0, 0),
     S("rtp", "port-max", T_PORT, rtp_port_max, 0, 0),
     S("rtp", "jitter-ms", T_UINT, jitter_ms, 20, 1000),
+    S("rtp", "read-ms", T_UINT, rtp_read_ms, 1, 100),
     S("control", "socket", T_SOCK, control_socket, 0, 0),
     S("http", "address", T_STR, http_address, 0, 0),
     S("http", "port", T_PORT0, http_port, 0, 0),
@@ -188,6 +189,7 @@ void br_config_defaults(br_config_t *cfg)
     cfg->rtp_port_min = 16384;
     cfg->rtp_port_max = 32767;
     cfg->jitter_ms = 60;
+    cfg->rtp_read_ms = 20;
     br_strlcpy(cfg->control_socket, "bibrec-data/bibrecd.sock", sizeof cfg->control_socket);
     cfg->pair_wait_ms = 5000;
     cfg->answer_wait_ms = 300;

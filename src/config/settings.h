@@ -119,6 +119,7 @@ typedef struct br_config {
     char rtp_address[BR_ADDR_MAX];
     uint16_t rtp_port_min, rtp_port_max;
     unsigned jitter_ms;        /* how long the timeline waits for late packets */
+    unsigned rtp_read_ms;      /* how often the RTP sockets are read (ms) */
     char control_socket[BR_SOCK_PATH_MAX];
     /* HTTP(S): the phone XML service (and later the console and the API). */
     char http_address[BR_ADDR_MAX];

@@ -12,8 +12,10 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -25,7 +27,12 @@
  * starve the others; the rest waits for the next loop iteration. */
 #define MAX_BATCHES 4
 
-void br_stream_rx_init(br_stream_rx_t *rx)
+#define RX_EVENTS 256
+#define RTCP_TAG ((uintptr_t)1) /* in an event's pointer: the stream's RTCP socket */
+
+static void rx_pass(uv_timer_t *t);
+
+int br_stream_rx_init(br_stream_rx_t *rx, unsigned read_ms)
 {
     memset(rx, 0, sizeof *rx);
     for (int i = 0; i < BR_STREAM_BATCH; i++) {
@@ -34,8 +41,50 @@ void br_stream_rx_init(br_stream_rx_t *rx)
         rx->msgs[i].msg_hdr.msg_iov = &rx->iov[i];
         rx->msgs[i].msg_hdr.msg_iovlen = 1;
         rx->msgs[i].msg_hdr.msg_name = &rx->from[i];
+        rx->msgs[i].msg_hdr.msg_control = rx->ctrl[i].b;
     }
     rx->used = BR_STREAM_BATCH; /* the first read sets every length */
+    rx->read_ms = read_ms ? read_ms : 20;
+    rx->epfd = epoll_create1(EPOLL_CLOEXEC);
+    return rx->epfd < 0 ? -errno : 0;
+}
+
+void br_stream_rx_start(br_stream_rx_t *rx, uv_loop_t *loop)
+{
+    uv_timer_init(loop, &rx->timer); /* cannot fail on Linux */
+    rx->timer.data = rx;
+    rx->timer_open = 1;
+}
+
+void br_stream_rx_close(br_stream_rx_t *rx, uv_close_cb cb)
+{
+    if (rx->epfd >= 0) {
+        close(rx->epfd);
+        rx->epfd = -1;
+    }
+    if (rx->timer_open && !uv_is_closing((uv_handle_t *)&rx->timer))
+        uv_close((uv_handle_t *)&rx->timer, cb);
+}
+
+int64_t br_stream_rx_read_upto(const br_stream_rx_t *rx, int64_t now_us)
+{
+    return rx->nstreams && rx->read_us < now_us ? rx->read_us : now_us;
+}
+
+static void rx_count(br_stream_rx_t *rx, int delta)
+{
+    rx->nstreams += delta;
+    if (!rx->timer_open)
+        return;
+    if (rx->nstreams > 0 && !rx->timer_running) {
+        /* What arrived before the first pass counts as not yet read. */
+        rx->read_us = (int64_t)(uv_hrtime() / 1000);
+        uv_timer_start(&rx->timer, rx_pass, rx->read_ms, rx->read_ms);
+        rx->timer_running = 1;
+    } else if (rx->nstreams == 0 && rx->timer_running) {
+        uv_timer_stop(&rx->timer); /* an idle recorder wakes for nothing */
+        rx->timer_running = 0;
+    }
 }
 
 /* Reads up to one batch; returns the datagrams read (0 when empty). */
@@ -47,6 +96,7 @@ static int read_batch(br_stream_rx_t *rx, int fd)
      * length and flags of the entries it fills, nothing else. */
     for (int i = 0; i < rx->used; i++) {
         rx->msgs[i].msg_hdr.msg_namelen = sizeof rx->from[i];
+        rx->msgs[i].msg_hdr.msg_controllen = sizeof rx->ctrl[i];
         rx->msgs[i].msg_hdr.msg_flags = 0;
     }
     /* The system call itself: glibc's recvmmsg() is a cancellation point,
@@ -202,11 +252,35 @@ void br_stream_packet(br_stream_t *s, const uint8_t *pkt, size_t len, const stru
         return;
     }
     s->packets++;
-    if (s->mix && n > 0) {
+    /* A packet that arrived before the recording began, but was read after
+     * it, is counted like one read before it: not kept. */
+    if (s->mix && n > 0 && now_mono_us >= s->t0_mono_us) {
         int rc = br_mix_put_rtp(s->mix, s->channel, arrival_pos(s, now_mono_us), h.ssrc, h.timestamp,
                                 audio, (size_t)n);
         (void)rc; /* storage errors are the segment callback's to report */
     }
+}
+
+/* When datagram m arrived (monotonic µs): the kernel's SO_TIMESTAMPNS
+ * stamp, but never before the previous pass, which found it not yet there
+ * (the stamp is taken when the packet enters the network stack, which under
+ * load can be well before it reaches the socket), nor after now_us. now_us
+ * when there is no stamp or it makes no sense (the wall clock stepped). */
+static int64_t arrival_us(const br_stream_rx_t *rx, struct msghdr *m, int64_t now_us)
+{
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS &&
+            c->cmsg_len >= CMSG_LEN(sizeof(struct timespec))) {
+            struct timespec ts;
+            int64_t us;
+            memcpy(&ts, CMSG_DATA(c), sizeof ts);
+            us = ((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec - rx->real_minus_mono_ns) / 1000;
+            if (us > now_us || us < now_us - 1000000)
+                return now_us;
+            return us < rx->prev_read_us ? rx->prev_read_us : us;
+        }
+    }
+    return now_us;
 }
 
 /* Hands a batch to the stream; a datagram that did not fit is dropped. */
@@ -221,39 +295,26 @@ static void deliver(br_stream_t *s, int n, int64_t now_us)
             continue;
         }
         br_stream_packet(s, rx->buf[i], rx->msgs[i].msg_len,
-                         m->msg_namelen ? (const struct sockaddr *)&rx->from[i] : NULL, now_us);
+                         m->msg_namelen ? (const struct sockaddr *)&rx->from[i] : NULL,
+                         arrival_us(rx, m, now_us));
     }
 }
 
-static void rtp_cb(uv_poll_t *p, int status, int events)
+static void read_rtp(br_stream_t *s, int64_t now_us)
 {
-    br_stream_t *s = p->data;
-    int n;
-
-    (void)events;
-    if (status < 0) {
-        br_debug("rtp port %u: poll error: %s", s->port, uv_strerror(status));
-        return;
-    }
     s->rx->wakeups++;
     for (int b = 0; b < MAX_BATCHES; b++) {
-        n = read_batch(s->rx, s->fd);
+        int n = read_batch(s->rx, s->fd);
         if (n <= 0)
             break;
-        /* One clock reading per batch: the datagrams of a batch were all
-         * waiting when it was read. */
-        deliver(s, n, (int64_t)(uv_hrtime() / 1000));
-        if (n < BR_STREAM_BATCH)
+        deliver(s, n, now_us);
+        if (n < BR_STREAM_BATCH || s->closing)
             break; /* emptied: no probe for EAGAIN */
     }
 }
 
-static void rtcp_cb(uv_poll_t *p, int status, int events)
+static void read_rtcp(br_stream_t *s)
 {
-    br_stream_t *s = p->data;
-    (void)events;
-    if (status < 0)
-        return;
     /* Read only to be counted: a recorder needs no reports. */
     for (int b = 0; b < MAX_BATCHES; b++) {
         int n = read_batch(s->rx, s->rtcp_fd);
@@ -261,6 +322,43 @@ static void rtcp_cb(uv_poll_t *p, int status, int events)
         if (n < BR_STREAM_BATCH)
             break;
     }
+}
+
+/* Reads every socket of the set that has data. A stream closed by what a
+ * packet caused (a stop digit) is skipped: its memory lives until its
+ * handles' close callbacks, which run after this pass. */
+static void rx_pass(uv_timer_t *t)
+{
+    br_stream_rx_t *rx = t->data;
+    struct epoll_event evs[RX_EVENTS];
+    struct timespec real, mono;
+    int64_t now_us;
+    int n;
+
+    clock_gettime(CLOCK_REALTIME, &real);
+    clock_gettime(CLOCK_MONOTONIC, &mono);
+    rx->real_minus_mono_ns = ((int64_t)real.tv_sec - mono.tv_sec) * 1000000000 +
+                             (real.tv_nsec - mono.tv_nsec);
+    now_us = (int64_t)mono.tv_sec * 1000000 + mono.tv_nsec / 1000;
+    rx->passes++;
+    rx->prev_read_us = rx->read_us;
+    /* Bounded: a flood on more sockets than this is read next time. */
+    for (int round = 0; round < 64; round++) {
+        n = epoll_wait(rx->epfd, evs, RX_EVENTS, 0);
+        for (int i = 0; i < n; i++) {
+            uintptr_t tag = (uintptr_t)evs[i].data.ptr;
+            br_stream_t *s = (br_stream_t *)(tag & ~RTCP_TAG);
+            if (s->closing)
+                continue;
+            if (tag & RTCP_TAG)
+                read_rtcp(s);
+            else
+                read_rtp(s, now_us);
+        }
+        if (n < RX_EVENTS)
+            break;
+    }
+    rx->read_us = now_us;
 }
 
 static int bind_socket(const char *addr, uint16_t port)
@@ -287,17 +385,30 @@ static int bind_socket(const char *addr, uint16_t port)
     return fd;
 }
 
-/* Takes ownership of fd: it is closed with the handle. */
-static int watch(uv_loop_t *loop, uv_poll_t *p, br_stream_t *s, int fd, uv_poll_cb cb)
+/* Takes ownership of fd: it is closed with the handle (which is never
+ * started: the set is what is read). */
+static int watch(uv_loop_t *loop, uv_poll_t *p, br_stream_t *s, int fd, int rtcp)
 {
+    struct epoll_event ev = { .events = EPOLLIN };
+    int on = 1;
     int rc = uv_poll_init_socket(loop, p, fd);
+
     if (rc < 0) {
         close(fd);
         return rc;
     }
     p->data = s;
     s->open++;
-    return uv_poll_start(p, UV_READABLE, cb);
+    if (!rtcp && setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) < 0)
+        br_debug("rtp port %u: no kernel timestamps (%s): arrival is when read", s->port,
+                 strerror(errno));
+    ev.data.ptr = (void *)((uintptr_t)s | (rtcp ? RTCP_TAG : 0));
+    if (epoll_ctl(s->rx->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+        return -errno;
+    s->in_set |= rtcp ? 2 : 1;
+    if (!rtcp)
+        rx_count(s->rx, 1);
+    return 0;
 }
 
 int br_stream_open(br_stream_t *s, uv_loop_t *loop, br_stream_rx_t *rx, const char *addr,
@@ -315,14 +426,14 @@ int br_stream_open(br_stream_t *s, uv_loop_t *loop, br_stream_rx_t *rx, const ch
     fd = bind_socket(addr, port);
     if (fd < 0)
         return fd;
-    rc = watch(loop, &s->udp, s, fd, rtp_cb);
+    rc = watch(loop, &s->udp, s, fd, 0);
     if (s->open)
         s->fd = fd;
     if (rc < 0)
         return rc;
     /* RTCP is optional: if the odd port is taken, record without it. */
     fd = bind_socket(addr, (uint16_t)(port + 1));
-    if (fd >= 0 && watch(loop, &s->rtcp, s, fd, rtcp_cb) == 0) {
+    if (fd >= 0 && watch(loop, &s->rtcp, s, fd, 1) == 0) {
         s->rtcp_fd = fd;
         s->rtcp_open = 1;
     } else {
@@ -411,6 +522,15 @@ void br_stream_close(br_stream_t *s, br_stream_close_cb cb, void *ctx)
     uv_handle_t *hs[2] = { (uv_handle_t *)&s->udp, (uv_handle_t *)&s->rtcp };
     int n = s->open;
 
+    /* Out of the set at once: no later pass may read it. */
+    if ((s->in_set & 1) && s->rx->epfd >= 0)
+        epoll_ctl(s->rx->epfd, EPOLL_CTL_DEL, s->fd, NULL);
+    if ((s->in_set & 2) && s->rx->epfd >= 0)
+        epoll_ctl(s->rx->epfd, EPOLL_CTL_DEL, s->rtcp_fd, NULL);
+    if (s->in_set & 1)
+        rx_count(s->rx, -1);
+    s->in_set = 0;
+    s->closing = 1;
     s->mix = NULL;
     s->close_cb = cb;
     s->close_ctx = ctx;
@@ -420,10 +540,8 @@ void br_stream_close(br_stream_t *s, br_stream_close_cb cb, void *ctx)
         return;
     }
     for (int i = 0; i < n; i++)
-        if (!uv_is_closing(hs[i])) {
-            uv_poll_stop((uv_poll_t *)hs[i]);
+        if (!uv_is_closing(hs[i]))
             uv_close(hs[i], closed_cb);
-        }
 }
 
 void br_stream_free(br_stream_t *s)

@@ -109,8 +109,6 @@ struct br_sessions {
      * right after every poll). The flush never passes it: after a stall
      * the timer fires before the sockets are read, and flushing up to the
      * wall clock would emit as silence the audio still waiting in them. */
-    uv_check_t polled;
-    int64_t polled_us;
     int timer_running;
     int timer_open;
     br_call_t *calls;
@@ -193,7 +191,7 @@ static void maybe_stopped(br_sessions_t *s)
         s->writer_closing = 1;
         br_writer_close(s->writer, writer_closed, s); /* waits for the last seals */
     }
-    uv_close((uv_handle_t *)&s->polled, NULL);
+    br_stream_rx_close(&s->rx, NULL);
     uv_close((uv_handle_t *)&s->timer, timer_closed);
 }
 
@@ -670,17 +668,11 @@ static void storage_probe(br_sessions_t *s)
 
 /* ---- the tick ----------------------------------------------------------------- */
 
-static void polled_cb(uv_check_t *h)
-{
-    br_sessions_t *s = h->data;
-    s->polled_us = mono_us();
-}
-
 static void tick_cb(uv_timer_t *t)
 {
     br_sessions_t *s = t->data;
     int64_t now = mono_us();
-    int64_t read_upto = s->polled_us < now ? s->polled_us : now;
+    int64_t read_upto = br_stream_rx_read_upto(&s->rx, now);
     int64_t delay = (int64_t)s->cfg->jitter_ms * RATE / 1000;
     int64_t answer_wait = (int64_t)s->cfg->answer_wait_ms * 1000;
     int64_t pair_wait = (int64_t)s->cfg->pair_wait_ms * 1000;
@@ -737,23 +729,25 @@ int br_sessions_new(br_sessions_t **out, uv_loop_t *loop, br_store_t *st, const 
     s->cfg = cfg;
     s->ops = ops;
     s->stats = stats;
-    br_stream_rx_init(&s->rx);
+    rc = br_stream_rx_init(&s->rx, cfg->rtp_read_ms);
+    if (rc < 0) {
+        free(s);
+        return rc;
+    }
     rc = br_ports_new(&s->ports, cfg->rtp_port_min, cfg->rtp_port_max);
     if (rc < 0) {
+        br_stream_rx_close(&s->rx, NULL);
         free(s);
         return rc;
     }
     rc = br_writer_new(&s->writer, loop, st, (size_t)cfg->write_queue_mb << 20, write_done, s);
     if (rc < 0) {
         br_ports_free(s->ports);
+        br_stream_rx_close(&s->rx, NULL);
         free(s);
         return rc;
     }
-    uv_check_init(loop, &s->polled);
-    s->polled.data = s;
-    s->polled_us = mono_us();
-    uv_check_start(&s->polled, polled_cb);
-    uv_unref((uv_handle_t *)&s->polled); /* it alone keeps no loop running */
+    br_stream_rx_start(&s->rx, loop);
     uv_timer_init(loop, &s->timer);
     s->timer.data = s;
     s->timer_open = 1;
