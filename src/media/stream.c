@@ -15,7 +15,6 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -41,7 +40,6 @@ int br_stream_rx_init(br_stream_rx_t *rx, unsigned read_ms)
         rx->msgs[i].msg_hdr.msg_iov = &rx->iov[i];
         rx->msgs[i].msg_hdr.msg_iovlen = 1;
         rx->msgs[i].msg_hdr.msg_name = &rx->from[i];
-        rx->msgs[i].msg_hdr.msg_control = rx->ctrl[i].b;
     }
     rx->used = BR_STREAM_BATCH; /* the first read sets every length */
     rx->read_ms = read_ms ? read_ms : 20;
@@ -96,7 +94,6 @@ static int read_batch(br_stream_rx_t *rx, int fd)
      * length and flags of the entries it fills, nothing else. */
     for (int i = 0; i < rx->used; i++) {
         rx->msgs[i].msg_hdr.msg_namelen = sizeof rx->from[i];
-        rx->msgs[i].msg_hdr.msg_controllen = sizeof rx->ctrl[i];
         rx->msgs[i].msg_hdr.msg_flags = 0;
     }
     /* The system call itself: glibc's recvmmsg() is a cancellation point,
@@ -261,28 +258,6 @@ void br_stream_packet(br_stream_t *s, const uint8_t *pkt, size_t len, const stru
     }
 }
 
-/* When datagram m arrived (monotonic µs): the kernel's SO_TIMESTAMPNS
- * stamp, but never before the previous pass, which found it not yet there
- * (the stamp is taken when the packet enters the network stack, which under
- * load can be well before it reaches the socket), nor after now_us. now_us
- * when there is no stamp or it makes no sense (the wall clock stepped). */
-static int64_t arrival_us(const br_stream_rx_t *rx, struct msghdr *m, int64_t now_us)
-{
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
-        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS &&
-            c->cmsg_len >= CMSG_LEN(sizeof(struct timespec))) {
-            struct timespec ts;
-            int64_t us;
-            memcpy(&ts, CMSG_DATA(c), sizeof ts);
-            us = ((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec - rx->real_minus_mono_ns) / 1000;
-            if (us > now_us || us < now_us - 1000000)
-                return now_us;
-            return us < rx->prev_read_us ? rx->prev_read_us : us;
-        }
-    }
-    return now_us;
-}
-
 /* Hands a batch to the stream; a datagram that did not fit is dropped. */
 static void deliver(br_stream_t *s, int n, int64_t now_us)
 {
@@ -295,8 +270,7 @@ static void deliver(br_stream_t *s, int n, int64_t now_us)
             continue;
         }
         br_stream_packet(s, rx->buf[i], rx->msgs[i].msg_len,
-                         m->msg_namelen ? (const struct sockaddr *)&rx->from[i] : NULL,
-                         arrival_us(rx, m, now_us));
+                         m->msg_namelen ? (const struct sockaddr *)&rx->from[i] : NULL, now_us);
     }
 }
 
@@ -331,17 +305,10 @@ static void rx_pass(uv_timer_t *t)
 {
     br_stream_rx_t *rx = t->data;
     struct epoll_event evs[RX_EVENTS];
-    struct timespec real, mono;
-    int64_t now_us;
+    int64_t now_us = (int64_t)(uv_hrtime() / 1000);
     int n;
 
-    clock_gettime(CLOCK_REALTIME, &real);
-    clock_gettime(CLOCK_MONOTONIC, &mono);
-    rx->real_minus_mono_ns = ((int64_t)real.tv_sec - mono.tv_sec) * 1000000000 +
-                             (real.tv_nsec - mono.tv_nsec);
-    now_us = (int64_t)mono.tv_sec * 1000000 + mono.tv_nsec / 1000;
     rx->passes++;
-    rx->prev_read_us = rx->read_us;
     /* Bounded: a flood on more sockets than this is read next time. */
     for (int round = 0; round < 64; round++) {
         n = epoll_wait(rx->epfd, evs, RX_EVENTS, 0);
@@ -390,7 +357,6 @@ static int bind_socket(const char *addr, uint16_t port)
 static int watch(uv_loop_t *loop, uv_poll_t *p, br_stream_t *s, int fd, int rtcp)
 {
     struct epoll_event ev = { .events = EPOLLIN };
-    int on = 1;
     int rc = uv_poll_init_socket(loop, p, fd);
 
     if (rc < 0) {
@@ -399,9 +365,6 @@ static int watch(uv_loop_t *loop, uv_poll_t *p, br_stream_t *s, int fd, int rtcp
     }
     p->data = s;
     s->open++;
-    if (!rtcp && setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) < 0)
-        br_debug("rtp port %u: no kernel timestamps (%s): arrival is when read", s->port,
-                 strerror(errno));
     ev.data.ptr = (void *)((uintptr_t)s | (rtcp ? RTCP_TAG : 0));
     if (epoll_ctl(s->rx->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
         return -errno;

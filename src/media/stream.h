@@ -13,9 +13,14 @@
  * per socket into receive buffers every stream shares, with no probe for
  * EAGAIN (the set is level-triggered: what is left is found next time).
  * Waking per packet cost an epoll_wait and a loop iteration for every few
- * packets; at 2000 calls the loop thread was out of time. Reading late does
- * not move the audio: each packet's arrival is the kernel's timestamp
- * (SO_TIMESTAMPNS), and the timeline is flushed only up to the last read.
+ * packets; at 2000 calls the loop thread was out of time. A packet's
+ * arrival is the start of the pass that read it: within read_ms of the
+ * truth, the same for every packet of a stream (its phase against the
+ * timer does not change), and never later than a packet read after it;
+ * the timeline is flushed only up to the last pass. The kernel's own
+ * timestamps (SO_TIMESTAMPNS) were tried: they are taken when a packet
+ * enters the network stack, which under load can be tens of milliseconds
+ * before it reaches the socket, and cut packets as late.
  */
 #ifndef BR_STREAM_H
 #define BR_STREAM_H
@@ -40,11 +45,6 @@ typedef struct br_stream_rx {
     struct iovec iov[BR_STREAM_BATCH];
     struct sockaddr_storage from[BR_STREAM_BATCH];
     uint8_t buf[BR_STREAM_BATCH][BR_STREAM_PKT_MAX];
-    /* Room for the SO_TIMESTAMPNS control message of each datagram. */
-    union {
-        struct cmsghdr align;
-        char b[CMSG_SPACE(sizeof(struct timespec))];
-    } ctrl[BR_STREAM_BATCH];
     uint64_t wakeups;  /* readable events handled */
     uint64_t datagrams;
     uint64_t passes;   /* timer runs that read the set */
@@ -55,8 +55,6 @@ typedef struct br_stream_rx {
     int timer_open, timer_running;
     int nstreams;      /* streams in the set */
     int64_t read_us;   /* monotonic µs: what arrived before this has been read */
-    int64_t prev_read_us; /* the same, as of the pass before the current one */
-    int64_t real_minus_mono_ns; /* for the kernel's timestamps, per pass */
 } br_stream_rx_t;
 
 /* Makes the set (read_ms: how often it is read); br_stream_rx_start gives
