@@ -208,6 +208,17 @@ int br_mix_put_rtp(br_mix_t *m, int ch, int64_t arrival_pos, uint32_t ssrc, uint
         anchor(c, arrival_pos, ts);
         pos = arrival_pos;
     }
+    if (!c->have_base && pos > arrival_pos) {
+        /* In a call's first second: this packet came sooner after its send
+         * time than the one the anchor was set from (read late, when many
+         * calls start at once, say). It cannot belong after its own
+         * arrival, so the anchor moves back now, while what the late anchor
+         * placed is still unflushed, rather than at the end of the second,
+         * when the move would put the next packets behind what has been
+         * written out. */
+        c->anchor_pos -= pos - arrival_pos;
+        pos = arrival_pos;
+    }
     follow_drift(c, pos - arrival_pos, m->reanchor_limit / 20);
     return br_mix_put(m, ch, pos, samples, n);
 }
