@@ -146,6 +146,31 @@ int main(void)
            "3.6 s of drift followed in 10 ms steps (%llu corrections)",
            (unsigned long long)m.ch[1].drift_corrections);
     }
+    /* A call's first packet read 100 ms late (many calls starting at
+     * once): the anchor it sets is late, and the next packet, read on
+     * time, moves it back at once, before anything is flushed past it;
+     * with the flush 60 ms behind the reads, as in the daemon, no packet
+     * is cut as late. */
+    {
+        int64_t t;
+        reset(&m);
+        br_mix_put_rtp(&m, BR_CH_NEAR, 800 + 800, 1, 0, a, 160);  /* sent at 800, read at 1600 */
+        for (t = 1; t < 100; t++) {
+            int64_t sent = 800 + t * 160;
+            int64_t read = sent + 40;                             /* read promptly from now on */
+            br_mix_put_rtp(&m, BR_CH_NEAR, read, 1, (uint32_t)(t * 160), a, 160);
+            if (t == 1)
+                ok(m.ch[0].anchor_pos <= 800 + 40,
+                   "the second packet, read on time, moves the anchor back at once (%lld)",
+                   (long long)m.ch[0].anchor_pos);
+            if (t % 5 == 0)
+                br_mix_flush(&m, read - 480);
+        }
+        is_int(m.ch[0].late_samples, 0, "a late first packet: nothing cut as late after it");
+        ok(m.ch[0].anchor_pos <= 800 + 40, "and it stays at the first packet's send time (%lld)",
+           (long long)m.ch[0].anchor_pos);
+        is_int(m.ch[0].drift_corrections, 0, "and that is no drift correction");
+    }
     br_mix_free(&m);
     return tap_done();
 }
