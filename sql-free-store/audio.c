@@ -40,15 +40,24 @@ void br_audio_setup(br_store_t *st)
     atomic_init(&st->audio_fds, 0);
 }
 
-int br_audio_path(const br_store_t *st, const char *id, char *out, size_t outsz)
+/* <base>/audio/<last two characters of id>/<id>, or only the first
+ * depth (1: the audio folder, 2: its subfolder) of it. */
+static int path_in(const char *base, const char *id, int depth, char *out, size_t outsz)
 {
     size_t n = strlen(id);
     int len;
 
     if (n < 2)
         return -EINVAL;
-    len = snprintf(out, outsz, "%s/audio/%s/%s", st->path, id + n - 2, id);
+    len = depth == 1   ? snprintf(out, outsz, "%s/audio", base)
+          : depth == 2 ? snprintf(out, outsz, "%s/audio/%s", base, id + n - 2)
+                       : snprintf(out, outsz, "%s/audio/%s/%s", base, id + n - 2, id);
     return len < 0 || (size_t)len >= outsz ? -ENAMETOOLONG : 0;
+}
+
+int br_audio_path(const br_store_t *st, const char *id, char *out, size_t outsz)
+{
+    return path_in(st->path, id, 3, out, outsz);
 }
 
 /* Makes dir if missing; a new directory's entry is synced into its parent. */
@@ -77,25 +86,14 @@ static int make_dir(const char *dir)
 /* Makes <base>/audio and <base>/audio/<xx> for id, and the file's path. */
 static int file_path(const char *base, const char *id, char *out, size_t outsz)
 {
-    size_t n = strlen(id);
-    int len, rc;
+    int rc = 0;
 
-    if (n < 2)
-        return -EINVAL;
-    len = snprintf(out, outsz, "%s/audio", base);
-    if (len < 0 || (size_t)len >= outsz)
-        return -ENAMETOOLONG;
-    rc = make_dir(out);
-    if (rc < 0)
-        return rc;
-    len = snprintf(out, outsz, "%s/audio/%s", base, id + n - 2);
-    if (len < 0 || (size_t)len >= outsz)
-        return -ENAMETOOLONG;
-    rc = make_dir(out);
-    if (rc < 0)
-        return rc;
-    len = snprintf(out, outsz, "%s/audio/%s/%s", base, id + n - 2, id);
-    return len < 0 || (size_t)len >= outsz ? -ENAMETOOLONG : 0;
+    for (int depth = 1; depth <= 2 && rc == 0; depth++) {
+        rc = path_in(base, id, depth, out, outsz);
+        if (rc == 0)
+            rc = make_dir(out);
+    }
+    return rc < 0 ? rc : path_in(base, id, 3, out, outsz);
 }
 
 static int create_file(br_store_t *st, const char *id, br_audio_out_t *f)

@@ -47,7 +47,6 @@ typedef struct br_stream_rx {
     uint8_t buf[BR_STREAM_BATCH][BR_STREAM_PKT_MAX];
     uint64_t wakeups;  /* readable events handled */
     uint64_t datagrams;
-    uint64_t passes;   /* timer runs that read the set */
     int used;          /* entries the last read filled (their lengths to reset) */
     int epfd;          /* the set of every open stream's sockets */
     uv_timer_t timer;  /* reads the set every read_ms while a stream is open */

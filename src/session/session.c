@@ -104,11 +104,7 @@ struct br_sessions {
     br_stream_rx_t rx;    /* receive buffers every RTP socket shares */
     br_writer_t *writer;  /* the store writes of recordings in progress */
     int writer_closing;
-    uv_timer_t timer;
-    /* When the loop last finished reading its sockets (a check handle runs
-     * right after every poll). The flush never passes it: after a stall
-     * the timer fires before the sockets are read, and flushing up to the
-     * wall clock would emit as silence the audio still waiting in them. */
+    uv_timer_t timer;     /* the flush tick; it never flushes past rx's last read pass */
     int timer_running;
     int timer_open;
     br_call_t *calls;
