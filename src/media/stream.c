@@ -64,6 +64,17 @@ void br_stream_rx_close(br_stream_rx_t *rx, uv_close_cb cb)
         uv_close((uv_handle_t *)&rx->timer, cb);
 }
 
+/* A batch's arrival time is taken when recvmmsg has returned, so it is never
+ * earlier than any of its packets really arrived: a pass that started long
+ * before (the thread was held up halfway through it) must not date the
+ * packets that came meanwhile to its start, or they would look early, the
+ * drift follower would move the anchor back by the hold-up, and the next
+ * packets would land behind what the timeline already wrote out. */
+static int64_t read_stamp(void)
+{
+    return (int64_t)(uv_hrtime() / 1000);
+}
+
 int64_t br_stream_rx_read_upto(const br_stream_rx_t *rx, int64_t now_us)
 {
     return rx->nstreams && rx->read_us < now_us ? rx->read_us : now_us;
@@ -76,7 +87,7 @@ static void rx_count(br_stream_rx_t *rx, int delta)
         return;
     if (rx->nstreams > 0 && !rx->timer_running) {
         /* What arrived before the first pass counts as not yet read. */
-        rx->read_us = (int64_t)(uv_hrtime() / 1000);
+        rx->read_us = read_stamp();
         uv_timer_start(&rx->timer, rx_pass, rx->read_ms, rx->read_ms);
         rx->timer_running = 1;
     } else if (rx->nstreams == 0 && rx->timer_running) {
@@ -249,8 +260,8 @@ void br_stream_packet(br_stream_t *s, const uint8_t *pkt, size_t len, const stru
         return;
     }
     s->packets++;
-    /* A packet that arrived before the recording began, but was read after
-     * it, is counted like one read before it: not kept. */
+    /* A time before the timeline began (only a caller's own stamp can be)
+     * has no place on it: counted, not kept. */
     if (s->mix && n > 0 && now_mono_us >= s->t0_mono_us) {
         int rc = br_mix_put_rtp(s->mix, s->channel, arrival_pos(s, now_mono_us), h.ssrc, h.timestamp,
                                 audio, (size_t)n);
@@ -274,14 +285,14 @@ static void deliver(br_stream_t *s, int n, int64_t now_us)
     }
 }
 
-static void read_rtp(br_stream_t *s, int64_t now_us)
+static void read_rtp(br_stream_t *s)
 {
     s->rx->wakeups++;
     for (int b = 0; b < MAX_BATCHES; b++) {
         int n = read_batch(s->rx, s->fd);
         if (n <= 0)
             break;
-        deliver(s, n, now_us);
+        deliver(s, n, read_stamp());
         if (n < BR_STREAM_BATCH || s->closing)
             break; /* emptied: no probe for EAGAIN */
     }
@@ -305,7 +316,7 @@ static void rx_pass(uv_timer_t *t)
 {
     br_stream_rx_t *rx = t->data;
     struct epoll_event evs[RX_EVENTS];
-    int64_t now_us = (int64_t)(uv_hrtime() / 1000);
+    int64_t start_us = read_stamp();
     int n;
 
     /* Bounded: a flood on more sockets than this is read next time. */
@@ -319,12 +330,14 @@ static void rx_pass(uv_timer_t *t)
             if (tag & RTCP_TAG)
                 read_rtcp(s);
             else
-                read_rtp(s, now_us);
+                read_rtp(s);
         }
         if (n < RX_EVENTS)
             break;
     }
-    rx->read_us = now_us;
+    /* Whatever this pass left in a socket arrived after it started, and
+     * will be stamped later still. */
+    rx->read_us = start_us;
 }
 
 static int bind_socket(const char *addr, uint16_t port)
@@ -450,7 +463,7 @@ void br_stream_attach(br_stream_t *s, br_mix_t *mix, int64_t t0_mono_us, uint32_
         br_mix_set_silence(mix, s->channel, br_codec_silence(br_codec_store_pt(s->pt)));
 }
 
-void br_stream_drain(br_stream_t *s, int64_t now_mono_us)
+void br_stream_drain(br_stream_t *s)
 {
     if (s->fd < 0 || !s->rx)
         return;
@@ -459,7 +472,7 @@ void br_stream_drain(br_stream_t *s, int64_t now_mono_us)
         int n = read_batch(s->rx, s->fd);
         if (n <= 0)
             break;
-        deliver(s, n, now_mono_us);
+        deliver(s, n, read_stamp());
         if (n < BR_STREAM_BATCH)
             break;
     }

@@ -129,7 +129,7 @@ void br_stream_relatch(br_stream_t *s);
 void br_stream_attach(br_stream_t *s, br_mix_t *mix, int64_t t0_mono_us, uint32_t rate);
 /* Reads what the kernel still holds for the RTP socket (the packets sent
  * just before the BYE) into the timeline; call before closing. */
-void br_stream_drain(br_stream_t *s, int64_t now_mono_us);
+void br_stream_drain(br_stream_t *s);
 void br_stream_close(br_stream_t *s, br_stream_close_cb cb, void *ctx);
 /* Releases what br_stream_open/set_pt allocated (after the close callback). */
 void br_stream_free(br_stream_t *s);

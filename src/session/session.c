@@ -280,7 +280,7 @@ static void close_leg(br_call_t *c, br_leg_t *leg)
     if (was == LEG_NONE || was == LEG_ENDED)
         return;
     /* The last packets before the BYE may still wait in the socket. */
-    br_stream_drain(&leg->stream, mono_us());
+    br_stream_drain(&leg->stream);
     collect_leg_stats(c, leg);
     c->s->stats->active_legs--;
     c->pending_closes++;
