@@ -213,41 +213,11 @@ void br_meta_events_free(br_rec_events_t *t)
     t->n = t->cap = 0;
 }
 
-/* The two structs declare their strings alike; a change to one must not
- * compile until the other follows. */
-#define COPY_ARRAY(f)                                                              \
-    do {                                                                           \
-        _Static_assert(sizeof m->f == sizeof info->f, "br_rec_info_t." #f " size"); \
-        memcpy(m->f, info->f, sizeof m->f);                                        \
-    } while (0)
-
 void br_meta_assemble(br_rec_meta_t *m, const br_rec_info_t *info, const br_rec_events_t *t)
 {
     memset(m, 0, sizeof *m);
-    COPY_ARRAY(id);
-    m->state = info->state;
-    m->start_us = info->start_us;
-    m->end_us = info->end_us;
-    m->sample_rate = info->sample_rate;
-    m->frames = info->frames;
-    m->segments = info->segments;
-    COPY_ARRAY(session_id);
-    m->flags = info->flags;
-    COPY_ARRAY(profile);
-    m->basis = info->basis;
-    m->mode = info->mode;
-    m->retain_until_us = info->retain_until_us;
-    m->keep_deadline_us = info->keep_deadline_us;
-    COPY_ARRAY(call_id);
-    m->call_seq = info->call_seq;
-    COPY_ARRAY(peer_call_id);
-    m->near = info->near;
-    m->far = info->far;
-    COPY_ARRAY(consent_id);
-    m->consent = info->consent;
+    m->info = *info;
     m->nevents = t->n < BR_META_MAX_EVENTS ? t->n : BR_META_MAX_EVENTS;
     if (m->nevents)
         memcpy(m->events, t->v, m->nevents * sizeof *t->v);
 }
-
-#undef COPY_ARRAY

@@ -64,70 +64,60 @@ typedef struct br_rec_event {
 } br_rec_event_t;
 
 /*
- * A recording's metadata as it is stored: self-contained, with fixed room for
- * the timeline, so that it can be decoded into a local and copied by value
- * (the store and the writer thread do both) without anything to free.
+ * A recording's metadata apart from its timeline. The field list is written
+ * once, here, and used twice: as br_rec_info_t, which a recording in
+ * progress keeps (its events grow in a br_rec_events_t, since most calls have
+ * none or a few and fixed room would cost every call 11 KB while it lasts),
+ * and inside br_rec_meta_t below.
  */
-typedef struct br_rec_meta {
-    char id[BR_ID_LEN + 1];
-    uint8_t state;           /* enum br_rec_state */
-    int64_t start_us;        /* wall clock, µs since the epoch */
-    int64_t end_us;
-    uint32_t sample_rate;    /* of the stored audio */
-    uint64_t frames;         /* stereo frames stored: duration = frames / rate */
-    uint32_t segments;
-    char session_id[40];
-    uint32_t flags;
-    /* The recording profile it was made under, and its GDPR Art. 6(1) basis. */
-    char profile[64];
-    uint8_t basis;       /* enum br_basis (config.h) */
-    uint8_t mode;        /* enum br_mode */
-    int64_t retain_until_us;  /* erased by the retention sweep after this; 0: no limit */
-    int64_t keep_deadline_us; /* on-demand: erased unless kept before this; 0: none */
-    /* A call: the recordings of one recorded call leg, which CUCM splits at
-     * every hold or transfer (same x-refci); call_seq orders them. */
-    char call_id[BR_ID_LEN + 1];
-    uint32_t call_seq;
-    /* When both parties of a conversation are recorded: the other one's call. */
-    char peer_call_id[BR_ID_LEN + 1];
-    br_rec_party_t near, far;
-    uint32_t nevents;
-    br_rec_event_t events[BR_META_MAX_EVENTS];
-    /* The consent decision this recording was made under (consent.h), if any. */
-    char consent_id[BR_ID_LEN + 1];
+#define BR_REC_INFO_FIELDS                                                                    \
+    char id[BR_ID_LEN + 1];                                                                   \
+    uint8_t state;           /* enum br_rec_state */                                          \
+    int64_t start_us;        /* wall clock, µs since the epoch */                             \
+    int64_t end_us;                                                                           \
+    uint32_t sample_rate;    /* of the stored audio */                                        \
+    uint64_t frames;         /* stereo frames stored: duration = frames / rate */             \
+    uint32_t segments;                                                                        \
+    char session_id[40];                                                                      \
+    uint32_t flags;                                                                           \
+    /* The recording profile it was made under, and its GDPR Art. 6(1) basis. */            \
+    char profile[64];                                                                         \
+    uint8_t basis;           /* enum br_basis (config.h) */                                   \
+    uint8_t mode;            /* enum br_mode */                                               \
+    int64_t retain_until_us; /* erased by the retention sweep after this; 0: no limit */      \
+    int64_t keep_deadline_us; /* on-demand: erased unless kept before this; 0: none */        \
+    /* A call: the recordings of one recorded call leg, which CUCM splits at                  \
+     * every hold or transfer (same x-refci); call_seq orders them. */                        \
+    char call_id[BR_ID_LEN + 1];                                                              \
+    uint32_t call_seq;                                                                        \
+    /* When both parties of a conversation are recorded: the other one's call. */           \
+    char peer_call_id[BR_ID_LEN + 1];                                                         \
+    br_rec_party_t near, far;                                                                 \
+    /* The consent decision this recording was made under (consent.h), if any. */           \
+    char consent_id[BR_ID_LEN + 1];                                                           \
     uint8_t consent; /* enum br_consent (config/settings.h) */
-} br_rec_meta_t;
+
+typedef struct br_rec_info {
+    BR_REC_INFO_FIELDS
+} br_rec_info_t;
 
 /*
- * A recording in progress keeps its metadata as these two instead: the
- * fields of br_rec_meta_t other than the timeline (same names and meaning),
- * and the timeline's events in an array that grows as they happen. Most
- * calls have no event or a few; the fixed room of br_rec_meta_t would cost
- * every call 11 KB for as long as it lasts. br_meta_assemble() makes the
- * br_rec_meta_t to hand to the store.
+ * A recording's metadata as it is stored: self-contained, with fixed room for
+ * the timeline, so that it can be decoded into a local and copied by value
+ * (the store and the writer thread do both) without anything to free. Its
+ * fields are read directly (m->id); m->info is the same bytes as one
+ * br_rec_info_t.
  */
-typedef struct br_rec_info {
-    char id[BR_ID_LEN + 1];
-    uint8_t state;
-    int64_t start_us;
-    int64_t end_us;
-    uint32_t sample_rate;
-    uint64_t frames;
-    uint32_t segments;
-    char session_id[40];
-    uint32_t flags;
-    char profile[64];
-    uint8_t basis;
-    uint8_t mode;
-    int64_t retain_until_us;
-    int64_t keep_deadline_us;
-    char call_id[BR_ID_LEN + 1];
-    uint32_t call_seq;
-    char peer_call_id[BR_ID_LEN + 1];
-    br_rec_party_t near, far;
-    char consent_id[BR_ID_LEN + 1];
-    uint8_t consent;
-} br_rec_info_t;
+typedef struct br_rec_meta {
+    union {
+        br_rec_info_t info;
+        struct {
+            BR_REC_INFO_FIELDS
+        };
+    };
+    uint32_t nevents;
+    br_rec_event_t events[BR_META_MAX_EVENTS];
+} br_rec_meta_t;
 
 /* Zero-initialised means empty; v is NULL until the first event. */
 typedef struct br_rec_events {
