@@ -1,7 +1,7 @@
 #!/bin/bash
 # speech-bytes.sh: how much disk a recorded conversation takes per minute,
 # as the store keeps it: 8 kHz stereo G.711 µ-law (near left, far right),
-# cut into 1 s segments (16 000 bytes), each compressed with zstd level 1
+# cut into segments (16 bytes per ms, as <store segment-ms> sets), each compressed with zstd level 1
 # when that makes it smaller, plus 64 bytes per segment (the record's
 # length, chain link, nonce and tag; sql-free-store/FORMAT.md).
 #
@@ -12,12 +12,14 @@
 # floor of about -50 dBFS on both channels, and repeats the exchange to
 # the length asked for.
 #
-#   usage: contrib/bench/speech-bytes.sh [MINUTES]     (default 2)
+#   usage: contrib/bench/speech-bytes.sh [MINUTES [SEGMENT-MS]]
+#          (defaults 2 and 500, the daemon's default segment length)
 #
 # Needs espeak-ng, sox and zstd (Debian packages of the same names).
 set -eu
 
 minutes=${1:-2}
+segment_ms=${2:-500}
 for tool in espeak-ng sox zstd; do
     command -v "$tool" >/dev/null || { echo "speech-bytes.sh: $tool is missing" >&2; exit 2; }
 done
@@ -54,7 +56,7 @@ sox -m far.wav noise.wav farn.wav
 sox -M nearn.wav farn.wav -e mu-law -t raw conv.ul
 
 raw=$(stat -c %s conv.ul)
-split -b 16000 -d -a 5 conv.ul seg.
+split -b "$((16 * segment_ms))" -d -a 5 conv.ul seg.
 stored=0
 segments=0
 for f in seg.*; do
@@ -64,8 +66,8 @@ for f in seg.*; do
     stored=$((stored + 1 + size + 64))
     segments=$((segments + 1))
 done
-awk -v raw="$raw" -v stored="$stored" -v n="$segments" -v m="$minutes" 'BEGIN {
-    printf "conversation: %d min, %d segments of 1 s, %d bytes of G.711 stereo\n", m, n, raw
+awk -v raw="$raw" -v stored="$stored" -v n="$segments" -v m="$minutes" -v ms="$segment_ms" 'BEGIN {
+    printf "conversation: %d min, %d segments of %d ms, %d bytes of G.711 stereo\n", m, n, ms, raw
     printf "stored (zstd level 1 per segment, + encoding byte and 64 bytes per segment): %d bytes\n", stored
     printf "bytes per call-minute: %.0f stored against %.0f source (%.1f %%)\n", stored / m, raw / m, 100 * stored / raw
 }'

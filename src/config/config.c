@@ -178,7 +178,7 @@ void br_config_defaults(br_config_t *cfg)
     br_strlcpy(cfg->signing_key, "bibrec-data/signing.key", sizeof cfg->signing_key);
     cfg->checkpoint_s = 300;
     cfg->sweep_s = 60;
-    cfg->segment_ms = 1000;
+    cfg->segment_ms = 500;
     cfg->write_queue_mb = 256;
     cfg->store_compress = 1;
     br_strlcpy(cfg->sip_address, "127.0.0.1", sizeof cfg->sip_address);

@@ -24,7 +24,7 @@ int main(void)
     is_int(c.sip_port, 5060, "default SIP port 5060");
     ok(c.sip_udp && c.sip_tcp, "UDP and TCP by default");
     is_str(c.store_path, "bibrec-data/store", "default store in a local folder");
-    is_int(c.segment_ms, 1000, "1 s segments by default");
+    is_int(c.segment_ms, 500, "half-second segments by default");
     is_int(c.write_queue_mb, 256, "256 MiB of audio may wait for the store writer by default");
 
     is_int(load("<?xml version=\"1.0\"?>\n<bibrec>\n"
