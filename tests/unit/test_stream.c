@@ -119,6 +119,29 @@ int main(void)
     is_int(s.seq.duplicates, 1, "a duplicated packet is counted");
     is_int(s.packets, 3, "and not accepted twice");
 
+    /* A time before the timeline began has no place on it. */
+    {
+        static br_stream_t e;
+        br_mix_t m2;
+        br_mix_init(&m2, 800, BR_ULAW_SILENCE, BR_ULAW_SILENCE, seg_cb, NULL);
+        memset(&e, 0, sizeof e);
+        e.pt = BR_PT_NONE;
+        e.dtmf_pt = BR_PT_NONE;
+        e.channel = BR_CH_NEAR;
+        br_stream_offer(&e, offer, 2, 101);
+        br_stream_attach(&e, &m2, 1000000, 8000);
+        n = rtp(pkt, 0, 1, 0, 0x42, 160);
+        br_stream_packet(&e, pkt, n, (struct sockaddr *)&a, 999000);
+        is_int(e.packets, 1, "a packet dated before the timeline's start is counted");
+        ok(!m2.ch[BR_CH_NEAR].anchored, "but not placed on the timeline");
+        n = rtp(pkt, 0, 2, 160, 0x42, 160);
+        br_stream_packet(&e, pkt, n, (struct sockaddr *)&a, 1000000);
+        ok(m2.ch[BR_CH_NEAR].anchored && m2.ch[BR_CH_NEAR].anchor_pos == 0,
+           "the first packet at the start anchors the leg at position 0");
+        br_mix_free(&m2);
+        br_stream_free(&e);
+    }
+
     br_mix_finish(&mix, 800);
     is_int(frames_out, 800, "timeline emitted");
     ok(last[1] == 0x42 && last[0] == BR_ULAW_SILENCE, "audio landed in the far (right) channel only");
