@@ -824,10 +824,17 @@ static void fill_meta(br_rec_info_t *m, const br_cucm_from_t *f)
         br_strlcpy(m->session_id, f->session_id, sizeof m->session_id);
 }
 
+/* The call a new leg belongs to: same refci and cluster, its channel free.
+ * Past pair-wait, only a call still recording with its other leg up: a
+ * partner whose INVITE was lost and retransmitted (CUCM's timer A doubles
+ * from 0.5 s, so a third loss makes it 7.5 s late) joins its recording
+ * instead of starting a second one with the other channel missing. */
 static br_call_t *find_partner(br_sessions_t *s, const br_cucm_from_t *f, int channel)
 {
     for (br_call_t *c = s->calls; c; c = c->next) {
-        if (c->pairing_closed || c->legs[channel].state != LEG_NONE)
+        if (c->legs[channel].state != LEG_NONE)
+            continue;
+        if (c->pairing_closed && !(c->recording && live_legs(c) > 0))
             continue;
         if (strcmp(c->meta.near.refci, f->refci) != 0 || strcmp(c->cluster, f->near_cluster) != 0)
             continue;
@@ -1060,6 +1067,14 @@ int br_session_leg_new(br_sessions_t *s, const br_cucm_from_t *f, const char *ca
     s->stats->legs_total++;
     if (!fresh)
         fill_meta(&c->meta, f);
+    if (!fresh && c->pairing_closed && (c->meta.flags & BR_FLAG_SINGLE_LEG)) {
+        c->meta.flags &= ~(uint32_t)BR_FLAG_SINGLE_LEG;
+        s->stats->single_leg--;
+        br_warn("recording %s: the %s leg of refci %s came %.1f s after its partner; it joins "
+                "the recording (its channel is silent until now)",
+                c->meta.id, channel == BR_CH_NEAR ? "near" : "far", f->refci,
+                (double)(mono_us() - c->created_us) / 1e6);
+    }
     party_of(c, channel)->present = 1;
     br_stream_offer(&leg->stream, pts, npts, dtmf);
     if (offer) {

@@ -7,7 +7,10 @@
 #     recorded with the near channel only, flagged single-leg (the pair wait runs out during it);
 #   a lone far leg (0.5 s of 1000 Hz): the same with the far channel, ending before the pair wait;
 #   a normal pair (ACK with SDP answer, normal BYE) that sends no RTP at all for 2 s: answered at
-#     once, kept as a 2 s silent recording flagged no-media.
+#     once, kept as a 2 s silent recording flagged no-media;
+#   a near leg (4.5 s of 440 Hz) whose far leg's INVITE comes 2.6 s later, past the pair wait (as
+#     when CUCM's first INVITEs were lost and retransmitted): the far leg joins the near leg's
+#     recording, which ends up with both channels and without the single-leg flag.
 # The counters single_leg and no_media count each recording once.
 
 set -u
@@ -15,7 +18,7 @@ set -u
 . "${top_srcdir:-.}/tests/e2e/lib.sh"
 
 e2e_init 17
-plan 24
+plan 30
 config_add '<session answer-wait-ms="1000" pair-wait-ms="2000"/>'
 diag "daemon on 127.0.0.1:$E2E_SIP_PORT, files in $E2E_DIR"
 
@@ -96,8 +99,28 @@ ok $? "its WAV is $(field 3 "$row") s of silence on both channels" || diag "$(ca
 is "$(daemon_stat no_media)/$(daemon_stat failed_attempts)/$(daemon_stat recordings_sealed)/$(daemon_stat single_leg)" \
     "1/0/3/2" "bibrec stats: no_media 1, failed_attempts 0, recordings_sealed 3, single_leg 2"
 
-bibrec_cli verify >"$E2E_DIR/out/verify.txt" 2>&1 && [ "$(grep -Ec '^ok [0-9a-f]{20} segments=[0-9]+' "$E2E_DIR/out/verify.txt")" -eq 3 ]
-ok $? "bibrec verify passes for the three recordings" || diag_file "$E2E_DIR/out/verify.txt"
+leg_start late-near cucm_leg.xml 1 stream=near refci=27110830 duration=4500
+sleep 2.6
+leg_start late-far cucm_leg.xml 2 stream=far refci=27110830 duration=1000
+legs_wait
+ok $? "a near leg (4.5 s) and a far leg whose INVITE comes 2.6 s later complete"
+wait_for_log "the far leg of refci 27110830 came [0-9.]+ s after its partner; it joins the recording" 5
+ok $? "the daemon logs that the late far leg joins its partner's recording" || diag_file "$E2E_DAEMON_LOG" 10
+wait_for_recordings 4 10
+is "$(grep -c . <<<"$E2E_RECORDINGS")" 4 "one recording for the pair, not one per leg" || show_list
+row=$(sed -n 4p <<<"$E2E_RECORDINGS")
+id4=$(field 1 "$row")
+is "$(field 8 "$row")/$(show_value "$id4" near.present)/$(show_value "$id4" far.present)" "-/yes/yes" \
+    "it has no single-leg flag, near.present yes, far.present yes" || show_list
+bibrec_cli export "$id4" "$E2E_DIR/out/late.wav" >"$E2E_DIR/out/export4.txt" 2>&1 &&
+    "$WAVCHECK" --expect-rate 8000 --expect-left "$E2E_NEAR_HZ" --expect-right "$E2E_FAR_HZ" \
+        "$E2E_DIR/out/late.wav" >"$E2E_DIR/out/wav4.txt" 2>&1
+ok $? "its WAV has the 440 Hz tone left and the late leg's 1000 Hz tone right" || diag "$(cat "$E2E_DIR/out/export4.txt" "$E2E_DIR/out/wav4.txt")"
+is "$(daemon_stat recordings_sealed)/$(daemon_stat single_leg)" "4/2" \
+    "bibrec stats: recordings_sealed 4, single_leg still 2"
+
+bibrec_cli verify >"$E2E_DIR/out/verify.txt" 2>&1 && [ "$(grep -Ec '^ok [0-9a-f]{20} segments=[0-9]+' "$E2E_DIR/out/verify.txt")" -eq 4 ]
+ok $? "bibrec verify passes for the four recordings" || diag_file "$E2E_DIR/out/verify.txt"
 stop_daemon
 ok $? "bibrecd exits 0 on SIGTERM"
 daemon_log_clean
