@@ -189,7 +189,7 @@ void br_config_defaults(br_config_t *cfg)
     cfg->rtp_port_min = 16384;
     cfg->rtp_port_max = 32767;
     cfg->jitter_ms = 60;
-    cfg->rtp_read_ms = 20;
+    cfg->rtp_read_ms = 40;
     br_strlcpy(cfg->control_socket, "bibrec-data/bibrecd.sock", sizeof cfg->control_socket);
     cfg->pair_wait_ms = 5000;
     cfg->answer_wait_ms = 300;

@@ -68,7 +68,9 @@ int br_mix_init(br_mix_t *m, size_t segment_frames, uint8_t silence_near, uint8_
  * what arrives further ahead makes the window flush early. */
 int br_mix_init_window(br_mix_t *m, size_t window, size_t segment_frames, uint8_t silence_near,
                        uint8_t silence_far, br_mix_segment_cb cb, void *ctx);
-/* The window needed for a jitter allowance and a flush interval (ms). */
+/* The window needed for a delay allowance and a flush interval (ms). The
+ * allowance is the jitter allowance plus how long a packet may wait in its
+ * socket before it is read: the flush point trails the clock by both. */
 size_t br_mix_window_for(unsigned jitter_ms, unsigned tick_ms, unsigned rate);
 void br_mix_free(br_mix_t *m);
 void br_mix_set_silence(br_mix_t *m, int ch, uint8_t silence);

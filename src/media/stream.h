@@ -8,19 +8,19 @@
  * gone, and only then may the owner free the memory.
  *
  * The sockets are our own, in an epoll set of the loop's br_stream_rx_t,
- * which a timer reads every read_ms (20 ms by default) rather than on each
+ * which a timer reads every read_ms (40 ms by default) rather than on each
  * packet: one epoll_wait for all the sockets with data, then one recvmmsg
  * per socket into receive buffers every stream shares, with no probe for
  * EAGAIN (the set is level-triggered: what is left is found next time).
  * Waking per packet cost an epoll_wait and a loop iteration for every few
  * packets; at 2000 calls the loop thread was out of time. A packet's
- * arrival is the start of the pass that read it: within read_ms of the
- * truth, the same for every packet of a stream (its phase against the
- * timer does not change), and never later than a packet read after it;
- * the timeline is flushed only up to the last pass. The kernel's own
- * timestamps (SO_TIMESTAMPNS) were tried: they are taken when a packet
- * enters the network stack, which under load can be tens of milliseconds
- * before it reaches the socket, and cut packets as late.
+ * arrival is when the recvmmsg that read it returned: within read_ms of
+ * the truth and never before it, so a pass held up halfway makes packets
+ * look late (which the jitter allowance absorbs), never early (which moved
+ * anchors back and cut packets). The timeline is flushed only up to the
+ * start of the last pass. The kernel's own timestamps (SO_TIMESTAMPNS) were
+ * tried and gave nothing over this at the cost of a control message per
+ * packet.
  */
 #ifndef BR_STREAM_H
 #define BR_STREAM_H
@@ -92,6 +92,7 @@ struct br_stream {
     int npt_offered;
     uint8_t dtmf_pt;        /* telephone-event, BR_PT_NONE if none */
     br_rx_codec_t *codec;   /* for pt */
+    uint8_t passthrough;    /* pt's payload goes on the timeline as it came */
     struct sockaddr_storage source; /* latched on the first valid packet */
     int latched;
     int avoid_old;          /* relatching: ignore the previous source */

@@ -846,13 +846,14 @@ static br_call_t *find_partner(br_sessions_t *s, const br_cucm_from_t *f, int ch
 static br_call_t *new_call(br_sessions_t *s, const br_cucm_from_t *f)
 {
     size_t seg_frames = (size_t)RATE * s->cfg->segment_ms / 1000;
+    size_t window = br_mix_window_for(s->cfg->jitter_ms + s->cfg->rtp_read_ms, TICK_MS, RATE);
     br_call_t *c = calloc(1, sizeof *c);
 
     if (!c)
         return NULL;
     c->s = s;
-    if (br_mix_init_window(&c->mix, br_mix_window_for(s->cfg->jitter_ms, TICK_MS, RATE), seg_frames,
-                           BR_ULAW_SILENCE, BR_ULAW_SILENCE, segment_cb, c) < 0) {
+    if (br_mix_init_window(&c->mix, window, seg_frames, BR_ULAW_SILENCE, BR_ULAW_SILENCE,
+                           segment_cb, c) < 0) {
         free(c);
         return NULL;
     }

@@ -25,6 +25,7 @@ int main(void)
     ok(c.sip_udp && c.sip_tcp, "UDP and TCP by default");
     is_str(c.store_path, "bibrec-data/store", "default store in a local folder");
     is_int(c.segment_ms, 500, "half-second segments by default");
+    is_int(c.rtp_read_ms, 40, "RTP sockets read every 40 ms by default");
     is_int(c.write_queue_mb, 256, "256 MiB of audio may wait for the store writer by default");
 
     is_int(load("<?xml version=\"1.0\"?>\n<bibrec>\n"
