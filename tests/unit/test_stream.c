@@ -44,23 +44,30 @@ static void on_dtmf(br_stream_t *st, char digit, int64_t at, uint32_t ms, void *
     dtmf_ms = ms;
 }
 
+/* A leg without a socket, offered PCMU and PCMA, feeding mix from t0. */
+static void stream_on(br_stream_t *st, br_mix_t *mix, int channel, int64_t t0)
+{
+    static const uint8_t offer[] = { 0, 8 };
+
+    br_mix_init(mix, 800, BR_ULAW_SILENCE, BR_ULAW_SILENCE, seg_cb, NULL);
+    memset(st, 0, sizeof *st);
+    st->pt = BR_PT_NONE;
+    st->dtmf_pt = BR_PT_NONE;
+    st->channel = channel;
+    br_stream_offer(st, offer, 2, 101);
+    br_stream_attach(st, mix, t0, 8000);
+}
+
 int main(void)
 {
     static br_stream_t s;
-    static const uint8_t offer[] = { 0, 8 };
     struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(4000) };
     struct sockaddr_in b = { .sin_family = AF_INET, .sin_port = htons(4002) };
     br_mix_t mix;
     uint8_t pkt[256];
     size_t n;
 
-    br_mix_init(&mix, 800, BR_ULAW_SILENCE, BR_ULAW_SILENCE, seg_cb, NULL);
-    memset(&s, 0, sizeof s);
-    s.pt = BR_PT_NONE;
-    s.dtmf_pt = BR_PT_NONE;
-    s.channel = BR_CH_FAR;
-    br_stream_offer(&s, offer, 2, 101);
-    br_stream_attach(&s, &mix, 0, 8000);
+    stream_on(&s, &mix, BR_CH_FAR, 0);
     s.dtmf_cb = on_dtmf;
 
     n = rtp(pkt, 18, 99, 0, 0x33, 20); /* G.729: not offered */
@@ -123,13 +130,7 @@ int main(void)
     {
         static br_stream_t e;
         br_mix_t m2;
-        br_mix_init(&m2, 800, BR_ULAW_SILENCE, BR_ULAW_SILENCE, seg_cb, NULL);
-        memset(&e, 0, sizeof e);
-        e.pt = BR_PT_NONE;
-        e.dtmf_pt = BR_PT_NONE;
-        e.channel = BR_CH_NEAR;
-        br_stream_offer(&e, offer, 2, 101);
-        br_stream_attach(&e, &m2, 1000000, 8000);
+        stream_on(&e, &m2, BR_CH_NEAR, 1000000);
         n = rtp(pkt, 0, 1, 0, 0x42, 160);
         br_stream_packet(&e, pkt, n, (struct sockaddr *)&a, 999000);
         is_int(e.packets, 1, "a packet dated before the timeline's start is counted");
